@@ -1,0 +1,127 @@
+"""Run the layer rules over the IR graph, check the heads, then the design lints."""
+
+from __future__ import annotations
+
+from netspec.analysis.lints import design_lints
+from netspec.analysis.report import BYTES_PER_FLOAT32, LayerReport, Report, Totals
+from netspec.analysis.rules import RULES, Facts, ShapeError
+from netspec.diagnostics import Diagnostic, error
+from netspec.ir import Conv, Network, ResidualMerge
+from netspec.ir.layers import LayerBase
+
+
+def layer_facts(network: Network) -> tuple[dict[str, Facts], list[Diagnostic]]:
+    """Facts for every layer that can be built; an error for each that cannot."""
+    facts: dict[str, Facts] = {}
+    problems: list[Diagnostic] = []
+    for layer in network.layers:
+        if any(name not in facts for name in layer.inputs):
+            continue  # an upstream layer failed and was reported already
+        try:
+            facts[layer.name] = RULES[layer.kind](layer, [facts[n] for n in layer.inputs])
+        except ShapeError as exc:
+            problems.append(
+                error(
+                    exc.code,
+                    f"{layer.name}: {exc.message}",
+                    network.file,
+                    layer.span.line,
+                    layer.span.column,
+                    exc.hint,
+                )
+            )
+    return facts, problems
+
+
+def _head_problems(network: Network, facts: dict[str, Facts]) -> list[Diagnostic]:
+    problems = []
+    heads = [("head-classes", "the network", network.output)]
+    heads += [("aux-classes", f"aux head '{h.name}'", h.output) for h in network.aux_heads]
+    for code, what, output in heads:
+        if output not in facts:
+            continue
+        shape = facts[output].shape
+        if shape.flat and shape.channels == network.classes:
+            continue
+        layer = network.by_name[output]
+        problems.append(
+            error(
+                code,
+                f"{what} ends in {'a vector of ' if shape.flat else 'a '}{shape}, not the "
+                f"{network.classes} class scores that `classes {network.classes}` asks for",
+                network.file,
+                layer.span.line,
+                layer.span.column,
+                hint="end it with `dense classes`",
+            )
+        )
+    return problems
+
+
+def _keras_tensors(layer: LayerBase, facts: dict[str, Facts]) -> int:
+    """How many tensors of the layer's output size its Keras expansion keeps for training."""
+    if isinstance(layer, Conv):
+        return 1 + (layer.batch_norm is not None) + (layer.activation != "linear")
+    if isinstance(layer, ResidualMerge):
+        return 3 + (layer.activation != "linear")  # projection, scale, add, activation
+    return 1
+
+
+def _totals(network: Network, facts: dict[str, Facts]) -> Totals:
+    params = aux_params = macs = aux_macs = activation_elements = 0
+    for layer in network.layers[1:]:
+        fact = facts[layer.name]
+        if layer.aux:
+            aux_params += fact.params
+            aux_macs += fact.macs
+        else:
+            params += fact.params
+            macs += fact.macs
+        activation_elements += fact.shape.elements * _keras_tensors(layer, facts)
+        if isinstance(layer, ResidualMerge) and len(layer.inputs) > 2:
+            activation_elements += sum(facts[n].shape.elements for n in layer.inputs[1:])
+    return Totals(
+        params=params,
+        aux_params=aux_params,
+        macs=macs,
+        aux_macs=aux_macs,
+        training_activation_bytes=activation_elements * BYTES_PER_FLOAT32,
+    )
+
+
+def analyse(network: Network) -> Report:
+    facts, problems = layer_facts(network)
+    problems += _head_problems(network, facts)
+    complete = len(facts) == len(network.layers)
+    # A broken aux head should not hide what the main network does at this input size.
+    if all(layer.name in facts for layer in network.inference_layers):
+        problems += design_lints(network, facts)
+    layers = tuple(
+        LayerReport(
+            name=layer.name,
+            kind=layer.kind,
+            line=layer.span.line,
+            column=layer.span.column,
+            section=layer.section,
+            role=layer.role,
+            aux=layer.aux,
+            output=tuple(facts[layer.name].shape.as_list()),
+            flat=facts[layer.name].shape.flat,
+            params=facts[layer.name].params,
+            macs=facts[layer.name].macs,
+            receptive_field=facts[layer.name].field.size,
+            jump=facts[layer.name].field.jump,
+        )
+        for layer in network.layers
+        if layer.name in facts
+    )
+    source = network.input
+    return Report(
+        network=network.name,
+        file=network.file,
+        input=(source.height, source.width, source.channels),
+        classes=network.classes,
+        layers=layers,
+        totals=_totals(network, facts) if complete else None,
+        diagnostics=tuple(sorted(problems, key=lambda d: (d.line, d.column))),
+    )

@@ -1,0 +1,87 @@
+"""The front end as a library: text -> AST -> IR -> report, each stage callable on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netspec.analysis.analyse import analyse
+from netspec.analysis.report import Report
+from netspec.diagnostics import NetspecError, error
+
+__all__ = ["NetspecError", "check_file", "check_text", "compile_file", "compile_text", "read_spec"]
+from netspec.ir import Network
+from netspec.lowering import lower
+from netspec.syntax.parser import parse
+
+# H, W and C; C may be None to keep the spec's own channel count.
+InputSize = tuple[int, int, int | None]
+
+
+def read_spec(path: str | Path) -> str:
+    """The spec's text; a missing, unreadable or non-UTF-8 file is a NetspecError."""
+    file = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise NetspecError(error("file-not-found", f"no such spec file: {file}", file)) from None
+    except OSError as exc:
+        raise NetspecError(
+            error("unreadable", f"cannot read {file}: {exc.strerror}", file)
+        ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise NetspecError(
+            error("encoding", "the spec is not UTF-8 text", file, line, column)
+        ) from None
+
+
+def compile_text(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Network:
+    """Parse and lower; raise NetspecError with every diagnostic found."""
+    return lower(parse(text, file), file, input_size)
+
+
+def compile_file(path: str | Path, input_size: InputSize | None = None) -> Network:
+    return compile_text(read_spec(path), str(path), input_size)
+
+
+def check_text(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Report:
+    """Everything `netspec check` reports; spec problems become diagnostics, never exceptions."""
+    try:
+        network = compile_text(text, file, input_size)
+    except NetspecError as exc:
+        return Report(
+            network="",
+            file=file,
+            input=_known(input_size),
+            classes=0,
+            layers=(),
+            totals=None,
+            diagnostics=exc.diagnostics,
+        )
+    return analyse(network)
+
+
+def check_file(path: str | Path, input_size: InputSize | None = None) -> Report:
+    try:
+        text = read_spec(path)
+    except NetspecError as exc:
+        return Report(
+            network="",
+            file=str(path),
+            input=_known(input_size),
+            classes=0,
+            layers=(),
+            totals=None,
+            diagnostics=exc.diagnostics,
+        )
+    return check_text(text, str(path), input_size)
+
+
+def _known(input_size: InputSize | None) -> tuple[int, int, int]:
+    if input_size is None:
+        return (0, 0, 0)
+    return (input_size[0], input_size[1], input_size[2] or 0)

@@ -1,0 +1,69 @@
+"""The one diagnostic type every stage reports with, and the error that carries it."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Severity(str, Enum):
+    error = "error"
+    warning = "warning"
+    note = "note"
+
+
+class Diagnostic(BaseModel):
+    """A message about a spec, pinned to `file:line:column` (1-based; 0 when it has no place)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    severity: Severity
+    code: str
+    message: str
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    hint: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.error
+
+
+def error(
+    code: str, message: str, file: str = "", line: int = 0, column: int = 0, hint: str | None = None
+) -> Diagnostic:
+    return Diagnostic(
+        severity=Severity.error,
+        code=code,
+        message=message,
+        file=file,
+        line=line,
+        column=column,
+        hint=hint,
+    )
+
+
+def warning(
+    code: str, message: str, file: str = "", line: int = 0, column: int = 0, hint: str | None = None
+) -> Diagnostic:
+    return Diagnostic(
+        severity=Severity.warning,
+        code=code,
+        message=message,
+        file=file,
+        line=line,
+        column=column,
+        hint=hint,
+    )
+
+
+class NetspecError(Exception):
+    """Raised by any stage that cannot go on; carries the diagnostics that say why."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = (
+            (diagnostics,) if isinstance(diagnostics, Diagnostic) else tuple(diagnostics)
+        )
+        super().__init__("; ".join(d.message for d in self.diagnostics))

@@ -1,0 +1,56 @@
+"""The IR: immutable pydantic models of the expanded, named layer graph that later stages read."""
+
+from netspec.ir.layers import (
+    LAYER_KINDS,
+    AvgPool,
+    BatchNorm,
+    BatchNormOptions,
+    Concat,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool,
+    InputLayer,
+    Layer,
+    LocalResponseNorm,
+    MaxPool,
+    ResidualMerge,
+    Role,
+    Span,
+)
+from netspec.ir.network import AuxHead, Network
+from netspec.ir.training import (
+    AugmentConfig,
+    DatasetConfig,
+    OptimizerConfig,
+    ScheduleConfig,
+    TrainConfig,
+)
+
+__all__ = [
+    "LAYER_KINDS",
+    "AugmentConfig",
+    "AuxHead",
+    "AvgPool",
+    "BatchNorm",
+    "BatchNormOptions",
+    "Concat",
+    "Conv",
+    "DatasetConfig",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GlobalAvgPool",
+    "InputLayer",
+    "Layer",
+    "LocalResponseNorm",
+    "MaxPool",
+    "Network",
+    "OptimizerConfig",
+    "ResidualMerge",
+    "Role",
+    "ScheduleConfig",
+    "Span",
+    "TrainConfig",
+]

@@ -1,0 +1,52 @@
+"""The `train:` section: every setting has a default and a command-line override."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from netspec.ir.layers import Frozen, Span
+
+DatasetName = Literal["cifar10", "cifar100", "mnist", "fashion_mnist", "folder", "synthetic"]
+
+
+class DatasetConfig(Frozen):
+    name: DatasetName = "cifar10"
+    path: str | None = None
+    span: Span | None = None
+
+
+class OptimizerConfig(Frozen):
+    name: Literal["sgd", "adam", "adamw", "rmsprop"] = "sgd"
+    lr: float = Field(0.1, gt=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    nesterov: bool = False
+
+
+class ScheduleConfig(Frozen):
+    """Learning-rate schedule by epoch: `step` multiplies by `gamma` at each epoch in `at`."""
+
+    name: Literal["constant", "step", "cosine"] = "constant"
+    at: tuple[int, ...] = ()
+    gamma: float = Field(0.1, gt=0)
+    warmup: int = Field(0, ge=0)
+
+
+class AugmentConfig(Frozen):
+    crop: int = Field(0, ge=0)
+    flip: bool = False
+
+
+class TrainConfig(Frozen):
+    dataset: DatasetConfig = DatasetConfig()
+    epochs: int = Field(10, ge=1)
+    batch: int = Field(128, ge=1)
+    optimizer: OptimizerConfig = OptimizerConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    weight_decay: float = Field(0.0, ge=0)
+    augment: AugmentConfig = AugmentConfig()
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    # Upscale every image to this H x W before the network (the CIFAR-at-224 experiment).
+    resize: tuple[int, int] | None = None
+    seed: int = Field(0, ge=0)

@@ -1,0 +1,214 @@
+"""AST to IR: header, defaults and modules first, then the body expanded into a named graph."""
+
+from __future__ import annotations
+
+from netspec.diagnostics import Diagnostic, NetspecError, error
+from netspec.ir import Dense, InputLayer, Network, Span, TrainConfig
+from netspec.lowering.graph import GraphBuilder, Scope
+from netspec.lowering.layers import Defaults
+from netspec.lowering.settings import apply_defaults, train_config
+from netspec.lowering.values import Invalid, Resolver
+from netspec.syntax import ast
+
+HEADER_KINDS = (ast.NetworkStmt, ast.InputStmt, ast.ClassesStmt)
+
+
+def lower(
+    spec: ast.Spec, file: str, input_override: tuple[int, int, int | None] | None = None
+) -> Network:
+    """Expand a parsed spec; raise NetspecError carrying every error found.
+
+    `input_override` replaces the spec's input size; a channel count of None keeps the spec's.
+    """
+    problems: list[Diagnostic] = []
+    header = _header(spec, file, problems)
+    if header is None:
+        raise NetspecError(problems)
+    network_stmt, input_stmt, classes_stmt = header
+    classes = int(classes_stmt.count.value)
+    height, width, channels = input_stmt.height, input_stmt.width, input_stmt.channels
+    if input_override is not None:
+        height, width = input_override[0], input_override[1]
+        channels = input_override[2] or channels
+
+    resolver = Resolver(file, classes, {})
+    defaults, train = Defaults(), TrainConfig()
+    modules: dict[str, ast.ModuleDef] = {}
+    body: list[ast.Statement] = []
+    for statement in spec.statements:
+        if isinstance(statement, ast.SettingsBlock) and statement.kind == "defaults":
+            for line in statement.lines:
+                try:
+                    defaults = apply_defaults(line, defaults, resolver)
+                except Invalid as problem:
+                    problems.append(problem.diagnostic)
+        elif isinstance(statement, ast.SettingsBlock):
+            train, train_problems = train_config(statement, resolver)
+            problems.extend(train_problems)
+        elif isinstance(statement, ast.ModuleDef):
+            _add_module(statement, modules, file, problems)
+        elif not isinstance(statement, HEADER_KINDS):
+            body.append(statement)
+
+    builder = GraphBuilder(file=file, classes=classes, defaults=defaults, modules=modules)
+    input_pos = input_stmt.pos
+    builder.claim("input", input_pos, Scope())
+    builder.layers.append(
+        InputLayer(
+            name="input",
+            inputs=(),
+            span=Span(line=input_pos.line, column=input_pos.column),
+            height=height,
+            width=width,
+            channels=channels,
+        )
+    )
+    output = builder.body(tuple(body), Scope(), "input")
+    problems.extend(builder.diagnostics)
+    if output == "input" and not problems:
+        problems.append(
+            error(
+                "empty-network",
+                "the network has no layers",
+                file,
+                network_stmt.pos.line,
+                network_stmt.pos.column,
+            )
+        )
+    if problems:
+        # A statement inside `repeat` or a module fails once per expansion: report it once.
+        unique = dict.fromkeys(problems)
+        raise NetspecError(sorted(unique, key=lambda d: (d.line, d.column)))
+
+    heads = {output, *(head.output for head in builder.aux_heads)}
+    layers = tuple(
+        layer.model_copy(update={"activation": "linear"})
+        if isinstance(layer, Dense) and layer.name in heads & builder.defaulted_dense
+        else layer
+        for layer in builder.layers
+    )
+    return Network(
+        name=network_stmt.name,
+        file=file,
+        classes=classes,
+        classes_span=Span(line=classes_stmt.pos.line, column=classes_stmt.pos.column),
+        layers=layers,
+        output=output,
+        aux_heads=tuple(builder.aux_heads),
+        train=train,
+    )
+
+
+def _header(
+    spec: ast.Spec, file: str, problems: list[Diagnostic]
+) -> tuple[ast.NetworkStmt, ast.InputStmt, ast.ClassesStmt] | None:
+    found: dict[type, ast.Statement] = {}
+    for index, statement in enumerate(spec.statements):
+        if not isinstance(statement, HEADER_KINDS):
+            continue
+        pos = statement.pos
+        if type(statement) in found:
+            problems.append(
+                error(
+                    "duplicate-header",
+                    "this header line is given twice "
+                    f"(first on line {found[type(statement)].pos.line})",
+                    file,
+                    pos.line,
+                    pos.column,
+                )
+            )
+        found[type(statement)] = statement
+        if isinstance(statement, ast.NetworkStmt) and index != 0:
+            problems.append(
+                error(
+                    "header-order",
+                    "`network NAME` must be the first statement",
+                    file,
+                    pos.line,
+                    pos.column,
+                )
+            )
+    names = {
+        ast.NetworkStmt: "network NAME",
+        ast.InputStmt: "input HxWxC",
+        ast.ClassesStmt: "classes N",
+    }
+    missing = [names[kind] for kind in HEADER_KINDS if kind not in found]
+    if missing:
+        problems.append(
+            error(
+                "missing-header",
+                "the spec needs " + ", ".join(f"`{m}`" for m in missing),
+                file,
+                1,
+                1,
+                hint="a spec starts: network NAME / input 224x224x3 / classes 1000",
+            )
+        )
+    input_stmt = found.get(ast.InputStmt)
+    if (
+        isinstance(input_stmt, ast.InputStmt)
+        and min(input_stmt.height, input_stmt.width, input_stmt.channels) < 1
+    ):
+        problems.append(
+            error(
+                "invalid-value",
+                "input sizes must be at least 1",
+                file,
+                input_stmt.pos.line,
+                input_stmt.pos.column,
+            )
+        )
+    classes_stmt = found.get(ast.ClassesStmt)
+    if isinstance(classes_stmt, ast.ClassesStmt):
+        value = classes_stmt.count.value
+        if not float(value).is_integer() or value < 1:
+            count_pos = classes_stmt.count.pos
+            problems.append(
+                error(
+                    "invalid-value",
+                    "classes must be a whole number >= 1",
+                    file,
+                    count_pos.line,
+                    count_pos.column,
+                )
+            )
+    if problems:
+        return None
+    network_stmt = found[ast.NetworkStmt]
+    assert isinstance(network_stmt, ast.NetworkStmt) and isinstance(input_stmt, ast.InputStmt)
+    assert isinstance(classes_stmt, ast.ClassesStmt)
+    return network_stmt, input_stmt, classes_stmt
+
+
+def _add_module(
+    module: ast.ModuleDef, modules: dict[str, ast.ModuleDef], file: str, problems: list[Diagnostic]
+) -> None:
+    pos = module.name_pos
+    if module.name in modules:
+        problems.append(
+            error(
+                "duplicate-module",
+                f"module '{module.name}' is defined twice "
+                f"(first on line {modules[module.name].pos.line})",
+                file,
+                pos.line,
+                pos.column,
+            )
+        )
+        return
+    seen: set[str] = set()
+    for param in module.params:
+        if param.name in seen or param.name == "classes":
+            problems.append(
+                error(
+                    "duplicate-parameter",
+                    f"parameter '{param.name}' is repeated or shadows `classes`",
+                    file,
+                    param.pos.line,
+                    param.pos.column,
+                )
+            )
+        seen.add(param.name)
+    modules[module.name] = module

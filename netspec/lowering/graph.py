@@ -1,0 +1,401 @@
+"""Expanding statements into the flat, named layer graph.
+
+Naming: an instance (module or `inception`) names everything inside it `NAME/...`, its
+branches `b1`, `b2`, ... and its output layer `NAME` itself; layers outside instances are
+named by section and kind (`stem/conv1`); an aux head names its layers `AUX/...`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from netspec.diagnostics import Diagnostic
+from netspec.ir import AuxHead, Concat, ResidualMerge, Span
+from netspec.ir.layers import LayerBase, Role
+from netspec.lowering.layers import ACTIVATIONS, Defaults, build_layer
+from netspec.lowering.values import Invalid, Resolver, unknown_option
+from netspec.syntax import ast
+
+# A spec that expands past this is a mistake (a runaway `repeat`), not a network.
+MAX_LAYERS = 50_000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a statement is being expanded: how to name, group and tag what it makes."""
+
+    prefix: str = ""
+    instance_prefix: str = ""
+    section: str = ""
+    role: Role = "trunk"
+    aux: str = ""
+    repeat_suffix: str = ""
+    bindings: dict[str, int | float] = field(default_factory=dict)
+    module_stack: tuple[str, ...] = ()
+
+    def join(self, *parts: str) -> str:
+        return "/".join(part for part in (self.prefix, *parts) if part)
+
+
+@dataclass
+class GraphBuilder:
+    file: str
+    classes: int
+    defaults: Defaults
+    modules: dict[str, ast.ModuleDef]
+    layers: list[LayerBase] = field(default_factory=list)
+    aux_heads: list[AuxHead] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Dense layers whose activation came from the defaults: if one ends a head, it emits logits.
+    defaulted_dense: set[str] = field(default_factory=set)
+    _lines_of: dict[str, int] = field(default_factory=dict)
+    _counters: Counter[str] = field(default_factory=Counter)
+    _instances: Counter[str] = field(default_factory=Counter)
+
+    # -- names and layers ------------------------------------------------------------------
+
+    def resolver(self, scope: Scope) -> Resolver:
+        return Resolver(self.file, self.classes, scope.bindings)
+
+    def claim(self, name: str, pos: ast.Pos, scope: Scope) -> str:
+        if name in self._lines_of:
+            raise self.resolver(scope).fail(
+                "duplicate-name",
+                f"the name '{name}' is already used (line {self._lines_of[name]})",
+                pos,
+            )
+        if len(self._lines_of) >= MAX_LAYERS:
+            raise self.resolver(scope).fail(
+                "too-large", f"the network expands past {MAX_LAYERS} layers", pos
+            )
+        self._lines_of[name] = pos.line
+        return name
+
+    def auto_name(self, scope: Scope, kind: str, pos: ast.Pos) -> str:
+        key = scope.join(kind)
+        self._counters[key] += 1
+        return self.claim(f"{key}{self._counters[key]}", pos, scope)
+
+    def common(
+        self, name: str, inputs: tuple[str, ...], pos: ast.Pos, scope: Scope
+    ) -> dict[str, Any]:
+        return {
+            "name": name,
+            "inputs": inputs,
+            "span": Span(line=pos.line, column=pos.column),
+            "section": scope.section,
+            "role": scope.role,
+            "aux": scope.aux,
+        }
+
+    def rename(self, old: str, new: str, start: int) -> None:
+        """Give the output layer of an instance the instance's own name."""
+        for index in range(start, len(self.layers)):
+            layer = self.layers[index]
+            inputs = tuple(new if name == old else name for name in layer.inputs)
+            if layer.name == old or inputs != layer.inputs:
+                self.layers[index] = layer.model_copy(
+                    update={"name": new if layer.name == old else layer.name, "inputs": inputs}
+                )
+        self.aux_heads = [
+            head.model_copy(update={"tap": new}) if head.tap == old else head
+            for head in self.aux_heads
+        ]
+        self._lines_of[new] = self._lines_of.pop(old)
+
+    # -- statements ------------------------------------------------------------------------
+
+    def body(
+        self,
+        statements: tuple[ast.Statement, ...],
+        scope: Scope,
+        current: str,
+        *,
+        own_prefix_for_one_group: bool = False,
+    ) -> str:
+        """Expand statements in order; return the name of the layer they end on."""
+        groups = sum(isinstance(s, ast.BranchGroup) for s in statements)
+        nests = any(isinstance(s, ast.RepeatStmt) for s in statements)
+        group_scope_needed = not (own_prefix_for_one_group and groups == 1 and not nests)
+        for statement in statements:
+            try:
+                current = self.statement(statement, scope, current, group_scope_needed)
+            except Invalid as problem:
+                self.diagnostics.append(problem.diagnostic)
+        return current
+
+    def statement(
+        self, statement: ast.Statement, scope: Scope, current: str, group_scope_needed: bool
+    ) -> str:
+        if isinstance(statement, ast.LayerStmt):
+            return self.layer(statement, scope, current)
+        if isinstance(statement, ast.InceptionStmt):
+            return self.inception(statement, scope, current)
+        if isinstance(statement, ast.InstanceStmt):
+            return self.instance(statement, scope, current)
+        if isinstance(statement, ast.BranchGroup):
+            return self.group(statement, scope, current, group_scope_needed)
+        if isinstance(statement, ast.RepeatStmt):
+            return self.repeat(statement, scope, current)
+        if isinstance(statement, ast.AuxStmt):
+            self.aux(statement, scope, current)
+            return current
+        if isinstance(statement, ast.SectionStmt):
+            return self.section(statement, scope, current)
+        if isinstance(statement, ast.MergeStmt):
+            raise self.resolver(scope).fail(
+                "stray-merge",
+                "`merge` must come right after a group of `branch:` blocks",
+                statement.pos,
+            )
+        raise AssertionError(f"unexpected statement {statement!r}")
+
+    def layer(self, statement: ast.LayerStmt, scope: Scope, current: str) -> str:
+        name = self.auto_name(scope, statement.kind, statement.pos)
+        common = self.common(name, (current,), statement.pos, scope)
+        self.layers.append(build_layer(statement, common, self.defaults, self.resolver(scope)))
+        if statement.kind == "dense" and not any(o.name in ACTIVATIONS for o in statement.options):
+            self.defaulted_dense.add(name)
+        return name
+
+    def section(self, statement: ast.SectionStmt, scope: Scope, current: str) -> str:
+        if scope.prefix or scope.section:
+            raise self.resolver(scope).fail(
+                "nested-section",
+                "sections (`stem:`, `stage NAME:`, `head:`) stand at top level",
+                statement.pos,
+            )
+        if statement.kind == "stage":
+            name = statement.name or ""
+            label = f"stage{name}" if name.isdigit() else name
+        else:
+            label = statement.kind
+        inner = replace(scope, prefix=label, section=label)
+        return self.body(statement.body, inner, current)
+
+    def group(
+        self, statement: ast.BranchGroup, scope: Scope, current: str, group_scope_needed: bool
+    ) -> str:
+        resolver = self.resolver(scope)
+        group_scope = scope
+        if group_scope_needed:
+            key = scope.join("g")
+            self._counters[key] += 1
+            group_scope = replace(scope, prefix=f"{key}{self._counters[key]}")
+        outputs = []
+        for index, branch in enumerate(statement.branches, start=1):
+            role: Role = "aux" if scope.role == "aux" else "branch"
+            branch_scope = replace(group_scope, prefix=group_scope.join(f"b{index}"), role=role)
+            outputs.append(
+                self.body(branch.body, branch_scope, current, own_prefix_for_one_group=True)
+            )
+        merge = statement.merge
+        mode = merge.mode if merge else "concat"
+        if mode == "concat":
+            if merge and merge.options:
+                raise resolver.fail(
+                    "unknown-option", "`merge concat` takes no options", merge.options[0].pos
+                )
+            if len(outputs) == 1:
+                return outputs[0]
+            name = self.claim(group_scope.join("concat"), statement.pos, scope)
+            self.layers.append(Concat(**self.common(name, tuple(outputs), statement.pos, scope)))
+            return name
+        if mode == "residual":
+            assert merge is not None
+            scale, activation = self.residual_options(merge, resolver)
+            name = self.claim(group_scope.join("residual"), statement.pos, scope)
+            self.layers.append(
+                ResidualMerge(
+                    **self.common(name, (current, *outputs), statement.pos, scope),
+                    scale=scale,
+                    activation=activation,
+                )
+            )
+            return name
+        assert merge is not None
+        raise resolver.fail(
+            "unknown-merge",
+            f"unknown merge '{mode}'",
+            merge.mode_pos,
+            hint="merge concat (the default) or merge residual scale=0.17",
+        )
+
+    @staticmethod
+    def residual_options(merge: ast.MergeStmt, resolver: Resolver) -> tuple[float, str]:
+        scale, activation = 1.0, "relu"
+        for option in merge.options:
+            if option.name == "scale":
+                scale = resolver.positive(resolver.single(option), "scale")
+            elif option.name in ACTIVATIONS and not option.values:
+                activation = option.name
+            else:
+                raise unknown_option(
+                    resolver, option, "merge residual", ["scale=N", "linear", "relu"]
+                )
+        return scale, activation
+
+    def inception(self, statement: ast.InceptionStmt, scope: Scope, current: str) -> str:
+        """`inception 3a 64/96-128/16-32/32`: GoogLeNet's four branches, concatenated."""
+        one, reduce3, three, reduce5, five, pool = statement.widths
+        pos = statement.pos
+
+        # Each layer points at the width that made it, so a diagnostic's caret lands there.
+        def conv(size: int, width: ast.Value) -> ast.LayerStmt:
+            return ast.LayerStmt("conv", ast.Kernel(size, size, 1, width.pos), width, (), width.pos)
+
+        pool_layer = ast.LayerStmt(
+            "maxpool",
+            ast.Kernel(3, 3, 1, pool.pos),
+            None,
+            (ast.Option("same", (), pool.pos),),
+            pool.pos,
+        )
+        branches = (
+            (conv(1, one),),
+            (conv(1, reduce3), conv(3, three)),
+            (conv(1, reduce5), conv(5, five)),
+            (pool_layer, conv(1, pool)),
+        )
+        body = (ast.BranchGroup(tuple(ast.Branch(b, pos) for b in branches), None, pos),)
+        return self.expand_instance(
+            statement.name,
+            statement.name_pos,
+            body,
+            scope,
+            current,
+            scope.bindings,
+            scope.module_stack,
+        )
+
+    def instance(self, statement: ast.InstanceStmt, scope: Scope, current: str) -> str:
+        resolver = self.resolver(scope)
+        module = self.modules.get(statement.module)
+        if module is None:
+            known = ", ".join(sorted(self.modules)) or "none defined"
+            raise resolver.fail(
+                "unknown-module",
+                f"unknown module '{statement.module}'",
+                statement.pos,
+                hint=f"modules in this spec: {known}",
+            )
+        if module.name in scope.module_stack:
+            chain = " -> ".join((*scope.module_stack, module.name))
+            raise resolver.fail(
+                "module-recursion", f"module '{module.name}' uses itself ({chain})", statement.pos
+            )
+        bindings = self.arguments(statement, module, resolver)
+        if statement.name:
+            name, pos = statement.name + scope.repeat_suffix, statement.name_pos
+        else:
+            self._instances[module.name] += 1
+            name, pos = f"{module.name}_{self._instances[module.name]}", statement.pos
+        assert pos is not None
+        return self.expand_instance(
+            name, pos, module.body, scope, current, bindings, (*scope.module_stack, module.name)
+        )
+
+    def arguments(
+        self, statement: ast.InstanceStmt, module: ast.ModuleDef, resolver: Resolver
+    ) -> dict[str, int | float]:
+        params = {param.name for param in module.params}
+        bindings: dict[str, int | float] = {}
+        for argument in statement.arguments:
+            if argument.name not in params:
+                expected = ", ".join(sorted(params)) or "no arguments"
+                raise resolver.fail(
+                    "unknown-argument",
+                    f"module '{module.name}' has no parameter '{argument.name}'",
+                    argument.pos,
+                    hint=f"it takes: {expected}",
+                )
+            if argument.name in bindings:
+                raise resolver.fail(
+                    "duplicate-argument", f"'{argument.name}' is given twice", argument.pos
+                )
+            bindings[argument.name] = resolver.number(argument.value)
+        missing = [param.name for param in module.params if param.name not in bindings]
+        if missing:
+            raise resolver.fail(
+                "missing-argument",
+                f"module '{module.name}' needs " + ", ".join(f"{name}=..." for name in missing),
+                statement.pos,
+            )
+        return bindings
+
+    def expand_instance(
+        self,
+        name: str,
+        pos: ast.Pos,
+        body: tuple[ast.Statement, ...],
+        scope: Scope,
+        current: str,
+        bindings: dict[str, int | float],
+        module_stack: tuple[str, ...],
+    ) -> str:
+        full_name = "/".join(part for part in (scope.instance_prefix, name) if part)
+        self.claim(full_name, pos, scope)
+        del self._lines_of[full_name]  # reserved until the output layer takes it
+        start = len(self.layers)
+        inner = replace(
+            scope,
+            prefix=full_name,
+            instance_prefix=full_name,
+            repeat_suffix="",
+            bindings=bindings,
+            module_stack=module_stack,
+        )
+        output = self.body(body, inner, current, own_prefix_for_one_group=True)
+        if output == current:
+            raise self.resolver(scope).fail("empty-module", f"'{name}' adds no layers", pos)
+        self.rename(output, full_name, start)
+        return full_name
+
+    def repeat(self, statement: ast.RepeatStmt, scope: Scope, current: str) -> str:
+        count = self.resolver(scope).positive_int(statement.count, "a repeat count")
+        for index in range(1, count + 1):
+            inner = replace(scope, repeat_suffix=f"{scope.repeat_suffix}_{index}")
+            current = self.body(statement.body, inner, current)
+            if len(self._lines_of) >= MAX_LAYERS:
+                break
+        return current
+
+    def aux(self, statement: ast.AuxStmt, scope: Scope, current: str) -> None:
+        resolver = self.resolver(scope)
+        if scope.aux:
+            raise resolver.fail(
+                "nested-aux", "an aux head cannot hold another aux head", statement.pos
+            )
+        weight = 0.3
+        for option in statement.options:
+            if option.name != "weight":
+                raise unknown_option(resolver, option, "aux", ["weight=0.3"])
+            weight = float(resolver.number(resolver.single(option)))
+            if weight < 0:
+                raise resolver.fail("invalid-value", "an aux weight must be >= 0", option.pos)
+        base = "/".join(p for p in (scope.instance_prefix, statement.name) if p)
+        name = base + scope.repeat_suffix
+        self.claim(name, statement.pos, scope)
+        inner = Scope(
+            prefix=name,
+            instance_prefix=name,
+            section=name,
+            role="aux",
+            aux=name,
+            bindings=scope.bindings,
+            module_stack=scope.module_stack,
+        )
+        output = self.body(statement.body, inner, current)
+        if output == current:
+            raise resolver.fail("empty-aux", f"aux head '{name}' has no layers", statement.pos)
+        self.aux_heads.append(
+            AuxHead(
+                name=name,
+                weight=weight,
+                tap=current,
+                output=output,
+                span=Span(line=statement.pos.line, column=statement.pos.column),
+            )
+        )

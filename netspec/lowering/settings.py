@@ -1,0 +1,224 @@
+"""The `defaults:` and `train:` blocks: settings lines checked by name."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from netspec.diagnostics import Diagnostic
+from netspec.ir import (
+    AugmentConfig,
+    DatasetConfig,
+    OptimizerConfig,
+    ScheduleConfig,
+    Span,
+    TrainConfig,
+)
+from netspec.lowering.layers import (
+    Defaults,
+    activation_option,
+    batch_norm_options,
+    conv_attributes,
+    lrn_options,
+    padding_option,
+)
+from netspec.lowering.values import Invalid, Resolver, unknown_option
+from netspec.syntax import ast
+
+DATASETS = ("cifar10", "cifar100", "mnist", "fashion_mnist", "folder", "synthetic")
+
+
+def apply_defaults(line: ast.SettingLine, defaults: Defaults, resolver: Resolver) -> Defaults:
+    options = _options_only(line, resolver)
+    if line.key == "conv":
+        return replace(defaults, conv=conv_attributes(options, defaults.conv, resolver))
+    if line.key == "pool":
+        return replace(
+            defaults, pool_padding=padding_option(options, defaults.pool_padding, resolver, "pool")
+        )
+    if line.key == "bn":
+        return replace(
+            defaults, batch_norm=batch_norm_options(options, defaults.batch_norm, resolver)
+        )
+    if line.key == "dense":
+        return replace(
+            defaults,
+            dense_activation=activation_option(
+                options, defaults.dense_activation, resolver, "dense"
+            ),
+        )
+    if line.key == "lrn":
+        return replace(defaults, lrn={**defaults.lrn, **lrn_options(options, resolver)})
+    raise resolver.fail(
+        "unknown-setting",
+        f"no defaults for '{line.key}'",
+        line.pos,
+        hint="defaults can be set for conv, pool, bn, dense and lrn",
+    )
+
+
+def _options_only(line: ast.SettingLine, resolver: Resolver) -> tuple[ast.Option, ...]:
+    for word in line.words:
+        if not isinstance(word, ast.Option):
+            raise resolver.fail(
+                "invalid-value", f"'{line.key}' takes options, not values", word.pos
+            )
+    return tuple(word for word in line.words if isinstance(word, ast.Option))
+
+
+def _single_number(line: ast.SettingLine, resolver: Resolver) -> int | float:
+    if len(line.words) != 1 or not isinstance(line.words[0], ast.Number):
+        raise resolver.fail(
+            "invalid-value",
+            f"'{line.key}' takes one number, like `{line.key} {_EXAMPLES.get(line.key, '1')}`",
+            line.pos,
+        )
+    return line.words[0].value
+
+
+_EXAMPLES = {
+    "epochs": "200",
+    "batch": "128",
+    "weight_decay": "5e-4",
+    "label_smoothing": "0.1",
+    "resize": "224",
+    "seed": "0",
+}
+
+
+def _named_options(
+    line: ast.SettingLine, resolver: Resolver, allowed: dict[str, str]
+) -> tuple[str, dict[str, Any], ast.Option]:
+    """`optimizer sgd lr=0.1 nesterov`: the first flag picks the kind, the rest are its options.
+
+    `allowed` maps option names to how they are read: number, flag, or list.
+    """
+    options = _options_only(line, resolver)
+    if not options or options[0].values:
+        raise resolver.fail(
+            "invalid-value",
+            f"'{line.key}' needs a kind first, like `{line.key} {_KIND_EXAMPLES[line.key]}`",
+            line.pos,
+        )
+    kind, *rest = options
+    values: dict[str, Any] = {}
+    for option in rest:
+        reader = allowed.get(option.name)
+        if reader == "flag" and not option.values:
+            values[option.name] = True
+        elif reader == "number":
+            values[option.name] = resolver.number(resolver.single(option))
+        elif reader == "list" and option.values:
+            values[option.name] = tuple(resolver.number(v) for v in option.values)
+        else:
+            raise unknown_option(resolver, option, line.key, list(allowed))
+    return kind.name, values, kind
+
+
+_KIND_EXAMPLES = {
+    "optimizer": "sgd lr=0.1",
+    "schedule": "step at=60,120 gamma=0.2",
+    "dataset": "cifar100",
+}
+
+
+def train_config(
+    block: ast.SettingsBlock, resolver: Resolver
+) -> tuple[TrainConfig, list[Diagnostic]]:
+    """Build the training recipe; each bad line is reported at its own position."""
+    settings: dict[str, Any] = {}
+    problems: list[Diagnostic] = []
+    for line in block.lines:
+        try:
+            settings[line.key] = _train_setting(line, resolver)
+        except Invalid as problem:
+            problems.append(problem.diagnostic)
+    return TrainConfig(**settings), problems
+
+
+def _validated(model: type, line: ast.SettingLine, resolver: Resolver, **values: Any) -> Any:
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or line.key
+        raise resolver.fail(
+            "invalid-value", f"{line.key}: {field} {first['msg'].lower()}", line.pos
+        ) from None
+
+
+def _train_setting(line: ast.SettingLine, resolver: Resolver) -> Any:
+    key = line.key
+    if key == "dataset":
+        return _dataset(line, resolver)
+    if key == "optimizer":
+        name, values, kind = _named_options(
+            line, resolver, {"lr": "number", "momentum": "number", "nesterov": "flag"}
+        )
+        if name not in ("sgd", "adam", "adamw", "rmsprop"):
+            raise unknown_option(resolver, kind, "optimizer", ["sgd", "adam", "adamw", "rmsprop"])
+        return _validated(OptimizerConfig, line, resolver, name=name, **values)
+    if key == "schedule":
+        name, values, kind = _named_options(
+            line, resolver, {"at": "list", "gamma": "number", "warmup": "number"}
+        )
+        if name not in ("constant", "step", "cosine"):
+            raise unknown_option(resolver, kind, "schedule", ["constant", "step", "cosine"])
+        return _validated(ScheduleConfig, line, resolver, name=name, **values)
+    if key == "augment":
+        options = _options_only(line, resolver)
+        values: dict[str, Any] = {}
+        for option in options:
+            if option.name == "crop":
+                values["crop"] = resolver.number(resolver.single(option))
+            elif option.name == "flip":
+                values["flip"] = resolver.boolean(option)
+            else:
+                raise unknown_option(resolver, option, "augment", ["crop", "flip"])
+        return _validated(AugmentConfig, line, resolver, **values)
+    if key in ("epochs", "batch", "weight_decay", "label_smoothing", "seed"):
+        value = _single_number(line, resolver)
+        return getattr(_validated(TrainConfig, line, resolver, **{key: value}), key)
+    if key == "resize":
+        size = _single_number(line, resolver)
+        if not float(size).is_integer() or size < 1:
+            raise resolver.fail(
+                "invalid-value", "resize takes a size in pixels, like `resize 224`", line.pos
+            )
+        return (int(size), int(size))
+    raise resolver.fail(
+        "unknown-setting",
+        f"unknown training setting '{key}'",
+        line.pos,
+        hint="settings: dataset, epochs, batch, optimizer, schedule, weight_decay, augment, "
+        "label_smoothing, resize, seed",
+    )
+
+
+def _dataset(line: ast.SettingLine, resolver: Resolver) -> DatasetConfig:
+    span = Span(line=line.pos.line, column=line.pos.column)
+    words = line.words
+    first = words[0] if words else None
+    if not isinstance(first, ast.Option) or first.values or first.name not in DATASETS:
+        raise resolver.fail(
+            "unknown-dataset",
+            "unknown dataset",
+            first.pos if first else line.pos,
+            hint="datasets: " + ", ".join(DATASETS) + " (folder takes a path: "
+            '`dataset folder "images/"`)',
+        )
+    if first.name == "folder":
+        if len(words) != 2 or not isinstance(words[1], ast.Text):
+            raise resolver.fail(
+                "invalid-value",
+                'a folder dataset needs a quoted path: `dataset folder "images/"`',
+                first.pos,
+            )
+        return DatasetConfig(name="folder", path=words[1].value, span=span)
+    if len(words) != 1:
+        raise resolver.fail(
+            "invalid-value", f"dataset {first.name} takes nothing more", words[1].pos
+        )
+    return DatasetConfig(name=first.name, span=span)

@@ -1,0 +1,100 @@
+"""Resolving the numbers and options of a statement, with errors pinned to the token."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from netspec.diagnostics import Diagnostic, error
+from netspec.syntax import ast
+
+TRUE_WORDS = {"true", "yes", "on", "1"}
+FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+class Invalid(Exception):
+    """One statement cannot be lowered; the diagnostic says why and where."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """Turns values into numbers: literal numbers, module parameters, and `classes`."""
+
+    file: str
+    classes: int
+    bindings: Mapping[str, int | float]
+
+    def fail(self, code: str, message: str, pos: ast.Pos, hint: str | None = None) -> Invalid:
+        return Invalid(error(code, message, self.file, pos.line, pos.column, hint))
+
+    def number(self, value: ast.Value) -> int | float:
+        if isinstance(value, ast.Number):
+            return value.value
+        if value.name in self.bindings:
+            return self.bindings[value.name]
+        if value.name == "classes":
+            return self.classes
+        known = ", ".join(sorted(self.bindings)) or "none here"
+        raise self.fail(
+            "unknown-parameter",
+            f"unknown parameter '{value.name}' (parameters in scope: {known}; `classes` is "
+            "always available)",
+            value.pos,
+        )
+
+    def positive_int(self, value: ast.Value, what: str) -> int:
+        number = self.number(value)
+        if (isinstance(number, float) and not number.is_integer()) or number < 1:
+            raise self.fail(
+                "invalid-value", f"{what} must be a whole number >= 1, not {number}", value.pos
+            )
+        return int(number)
+
+    def fraction(self, value: ast.Value, what: str, *, upper_inclusive: bool = False) -> float:
+        number = float(self.number(value))
+        ok = 0 <= number <= 1 if upper_inclusive else 0 <= number < 1
+        if not ok:
+            bound = "[0, 1]" if upper_inclusive else "[0, 1)"
+            raise self.fail(
+                "invalid-value", f"{what} must be in {bound}, not {number:g}", value.pos
+            )
+        return number
+
+    def positive(self, value: ast.Value, what: str) -> float:
+        number = float(self.number(value))
+        if number <= 0:
+            raise self.fail("invalid-value", f"{what} must be > 0, not {number:g}", value.pos)
+        return number
+
+    def boolean(self, option: ast.Option) -> bool:
+        if not option.values:
+            return True
+        (value,) = option.values[:1]
+        word = value.name if isinstance(value, ast.Ref) else str(value.value)
+        if word.lower() in TRUE_WORDS:
+            return True
+        if word.lower() in FALSE_WORDS:
+            return False
+        raise self.fail(
+            "invalid-value", f"{option.name} takes true or false, not '{word}'", value.pos
+        )
+
+    def single(self, option: ast.Option) -> ast.Value:
+        if len(option.values) != 1:
+            raise self.fail(
+                "invalid-value", f"{option.name} takes one value, like {option.name}=1", option.pos
+            )
+        return option.values[0]
+
+
+def unknown_option(resolver: Resolver, option: ast.Option, where: str, known: list[str]) -> Invalid:
+    return resolver.fail(
+        "unknown-option",
+        f"unknown option '{option.name}' for {where}",
+        option.pos,
+        hint="expected one of: " + ", ".join(known),
+    )

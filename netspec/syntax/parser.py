@@ -1,0 +1,355 @@
+"""Text to AST: the Lark parser, its transformer, and Lark's errors turned into diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.indenter import Indenter
+
+from netspec.diagnostics import Diagnostic, NetspecError, error
+from netspec.syntax import ast
+
+GRAMMAR = Path(__file__).with_name("netspec.lark")
+
+# What a user calls the things the grammar expects.
+EXPECTED_IN_WORDS = {
+    "KERNEL": "a kernel like 3x3 or 3x3/2",
+    "NUMBER": "a number",
+    "NAME": "a name",
+    "SHAPE": "an input shape like 224x224x3",
+    "STRING": 'a quoted path like "data/images"',
+    "_NL": "the end of the line",
+    "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block",
+    "$END": "the end of the file",
+}
+# Where the parser expects all of these, it is at the start of a statement.
+STATEMENT_STARTERS = {"CONV", "MAXPOOL", "NAME"}
+
+
+class _IndentationError(Exception):
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.column, self.message = line, column, message
+
+
+class _Indenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types = ("LPAR",)
+    CLOSE_PAREN_types = ("RPAR",)
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+    def handle_NL(self, token: Token) -> Iterator[Token]:
+        if self.paren_level > 0:
+            return
+        yield token
+        indent_str = token.rsplit("\n", 1)[1]
+        indent = len(indent_str)
+        if indent > self.indent_level[-1]:
+            self.indent_level.append(indent)
+            yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
+            return
+        while indent < self.indent_level[-1]:
+            self.indent_level.pop()
+            yield Token.new_borrow_pos(self.DEDENT_type, indent_str, token)
+        if indent != self.indent_level[-1]:
+            raise _IndentationError(
+                token.end_line or 0,
+                indent + 1,
+                f"this line is indented by {indent} spaces, which matches no enclosing block "
+                f"(expected {self.indent_level[-1]})",
+            )
+
+
+@cache
+def _lark() -> Lark:
+    return Lark(
+        GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        postlex=_Indenter(),
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=True,
+    )
+
+
+def _pos(meta_or_token: object) -> ast.Pos:
+    return ast.Pos(meta_or_token.line, meta_or_token.column)  # type: ignore[attr-defined]
+
+
+def _number(token: Token) -> ast.Number:
+    text = str(token)
+    is_integer = text.isdigit()
+    return ast.Number(int(text) if is_integer else float(text), _pos(token))
+
+
+def _value(token: Token) -> ast.Value:
+    return _number(token) if token.type == "NUMBER" else ast.Ref(str(token), _pos(token))
+
+
+def _group_branches(statements: list[object]) -> tuple[ast.Statement, ...]:
+    """Fold consecutive `branch:` blocks, and a `merge` line right after them, into groups."""
+    grouped: list[ast.Statement] = []
+    pending: list[ast.Branch] = []
+
+    def close(merge: ast.MergeStmt | None = None) -> None:
+        if pending:
+            grouped.append(ast.BranchGroup(tuple(pending), merge, pending[0].pos))
+            pending.clear()
+
+    for statement in statements:
+        if isinstance(statement, ast.Branch):
+            pending.append(statement)
+        elif isinstance(statement, ast.MergeStmt) and pending:
+            close(statement)
+        else:
+            close()
+            grouped.append(statement)  # type: ignore[arg-type]
+    close()
+    return tuple(grouped)
+
+
+def _flatten_chains(items: list[object]) -> list[object]:
+    flat: list[object] = []
+    for item in items:
+        flat.extend(item if isinstance(item, tuple) else (item,))
+    return flat
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """One method per grammar rule; each returns the AST node the rule stands for."""
+
+    def start(self, meta, children):
+        return ast.Spec(_group_branches(_flatten_chains(children)))
+
+    def network_stmt(self, meta, children):
+        return ast.NetworkStmt(str(children[0]), _pos(meta))
+
+    def input_stmt(self, meta, children):
+        height, width, channels = (int(part) for part in str(children[0]).split("x"))
+        return ast.InputStmt(height, width, channels, _pos(children[0]))
+
+    def classes_stmt(self, meta, children):
+        return ast.ClassesStmt(_number(children[0]), _pos(meta))
+
+    def settings_block(self, meta, children):
+        return ast.SettingsBlock(str(children[0]), tuple(children[1:]), _pos(meta))
+
+    def setting_line(self, meta, children):
+        key, *words = children
+        converted = []
+        for word in words:
+            if isinstance(word, Token):
+                if word.type == "STRING":
+                    converted.append(ast.Text(str(word)[1:-1], _pos(word)))
+                else:
+                    converted.append(_number(word))
+            else:
+                converted.append(word)
+        return ast.SettingLine(str(key), tuple(converted), _pos(meta))
+
+    def module_def(self, meta, children):
+        name, *rest = children
+        params = rest[0] if len(rest) == 2 else ()
+        return ast.ModuleDef(str(name), params, rest[-1], _pos(meta), _pos(name))
+
+    def params(self, meta, children):
+        return tuple(ast.Param(str(token), _pos(token)) for token in children if token)
+
+    def section_block(self, meta, children):
+        (kind, name), body = children
+        return ast.SectionStmt(kind, name, body, _pos(meta))
+
+    def section_head(self, meta, children):
+        return str(children[0]), (str(children[1]) if len(children) > 1 else None)
+
+    def block_body(self, meta, children):
+        return _group_branches(_flatten_chains(children))
+
+    def chain_stmt(self, meta, children):
+        return children[0]
+
+    def chain(self, meta, children):
+        return tuple(child for child in children if not isinstance(child, Token))
+
+    def branch_stmt(self, meta, children):
+        return ast.Branch(children[0], _pos(meta))
+
+    def merge_stmt(self, meta, children):
+        mode, *options = children
+        return ast.MergeStmt(str(mode), tuple(options), _pos(meta), _pos(mode))
+
+    def repeat_block(self, meta, children):
+        return ast.RepeatStmt(_value(children[0]), children[1], _pos(meta))
+
+    def aux_block(self, meta, children):
+        name, *options, body = children
+        return ast.AuxStmt(str(name), tuple(options), body, _pos(meta))
+
+    def conv(self, meta, children):
+        _, kernel, size, *options = children
+        return ast.LayerStmt("conv", _kernel(kernel), _value(size), tuple(options), _pos(meta))
+
+    def pool(self, meta, children):
+        kind, kernel, *options = children
+        return ast.LayerStmt(str(kind), _kernel(kernel), None, tuple(options), _pos(meta))
+
+    def dense(self, meta, children):
+        _, size, *options = children
+        return ast.LayerStmt("dense", None, _value(size), tuple(options), _pos(meta))
+
+    def dropout(self, meta, children):
+        return ast.LayerStmt("dropout", None, _value(children[0]), (), _pos(meta))
+
+    def plain_layer(self, meta, children):
+        kind, *options = children
+        return ast.LayerStmt(str(kind), None, None, tuple(options), _pos(meta))
+
+    def inception(self, meta, children):
+        name, widths = children
+        return ast.InceptionStmt(str(name), widths, _pos(meta), _pos(name))
+
+    def widths(self, meta, children):
+        return tuple(_value(token) for token in children)
+
+    def instance(self, meta, children):
+        module, *rest = children
+        name = rest.pop(0) if rest and isinstance(rest[0], Token) else None
+        return ast.InstanceStmt(
+            str(module),
+            str(name) if name else None,
+            tuple(rest),
+            _pos(meta),
+            _pos(name) if name else None,
+        )
+
+    def instance_name(self, meta, children):
+        return children[0]
+
+    def argument(self, meta, children):
+        name, value = children
+        return ast.Argument(str(name), _value(value), _pos(name))
+
+    def option(self, meta, children):
+        name, *values = children
+        return ast.Option(str(name), tuple(_value(v) for v in values), _pos(name))
+
+
+def _kernel(token: Token) -> ast.Kernel:
+    text = str(token)
+    window, _, stride = text.partition("/")
+    height, width = (int(part) for part in window.split("x"))
+    return ast.Kernel(height, width, int(stride) if stride else None, _pos(token))
+
+
+def parse(text: str, file: str = "<spec>") -> ast.Spec:
+    """Parse spec text; raise NetspecError with positioned diagnostics on any syntax error."""
+    problem = _lexical_problem(text, file)
+    if problem:
+        raise NetspecError(problem)
+    try:
+        tree = _lark().parse(text if text.endswith("\n") else text + "\n")
+    except UnexpectedInput as exc:
+        raise NetspecError(_syntax_diagnostic(exc, file)) from None
+    except _IndentationError as exc:
+        raise NetspecError(error("indentation", exc.message, file, exc.line, exc.column)) from None
+    return _ToAst().transform(tree)
+
+
+def _lexical_problem(text: str, file: str) -> Diagnostic | None:
+    """Problems Lark would report badly: tabs in indentation, control characters."""
+    for number, raw_line in enumerate(text.split("\n"), start=1):
+        line = raw_line.rstrip("\r")
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            return error(
+                "tab-indent",
+                "a tab in indentation: indent with spaces only",
+                file,
+                number,
+                indent.index("\t") + 1,
+            )
+        for column, char in enumerate(line, start=1):
+            if not char.isprintable() and char not in "\t\r":
+                return error(
+                    "bad-character",
+                    f"unexpected character {char!r}: a spec is plain text",
+                    file,
+                    number,
+                    column,
+                )
+    return None
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, file: str) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        char = exc.char if hasattr(exc, "char") else "?"
+        return error(
+            "syntax",
+            f"unexpected character {char!r}",
+            file,
+            exc.line,
+            exc.column,
+        )
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        line, column = token.line or 0, token.column or 0
+        if token.type in ("_INDENT", "_DEDENT"):
+            line, column = token.end_line or line, (token.end_column or 1)
+        # `accepts` is what the parser state takes; `expected` also holds what the lexer
+        # always accepts (end of line), which would read as a wrong suggestion.
+        expected = _describe_expected(exc.accepts or exc.expected)
+        return error(
+            "syntax",
+            f"unexpected {_describe_token(token)}: expected {expected}",
+            file,
+            line,
+            column,
+        )
+    if isinstance(exc, UnexpectedEOF):
+        return error(
+            "syntax",
+            f"unexpected end of file: expected {_describe_expected(exc.expected)}",
+            file,
+            exc.line if exc.line != -1 else 0,
+            exc.column if exc.column != -1 else 0,
+        )
+    return error("syntax", str(exc), file, exc.line, exc.column)
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "_NL":
+        return "end of line"
+    if token.type == "_INDENT":
+        return "indentation"
+    if token.type == "_DEDENT":
+        return "end of block"
+    if token.type == "$END":
+        return "end of file"
+    return repr(str(token))
+
+
+def _describe_expected(expected: set[str] | frozenset[str]) -> str:
+    if set(expected) >= STATEMENT_STARTERS:
+        return "a statement (a layer such as `conv 3x3 64`, `branch:`, or a module instance)"
+    words = sorted({_describe_terminal(name) for name in expected})
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe_terminal(name: str) -> str:
+    if name in EXPECTED_IN_WORDS:
+        return EXPECTED_IN_WORDS[name]
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"'{pattern.value}'" if pattern.type == "str" else name.lower()
