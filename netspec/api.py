@@ -7,11 +7,19 @@ from pathlib import Path
 from netspec.analysis.analyse import analyse
 from netspec.analysis.report import Report
 from netspec.diagnostics import NetspecError, error
-
-__all__ = ["NetspecError", "check_file", "check_text", "compile_file", "compile_text", "read_spec"]
 from netspec.ir import Network
 from netspec.lowering import lower
 from netspec.syntax.parser import parse
+
+__all__ = [
+    "NetspecError",
+    "Network",
+    "check_file",
+    "check_text",
+    "compile_file",
+    "compile_text",
+    "read_spec",
+]
 
 # H, W and C; C may be None to keep the spec's own channel count.
 InputSize = tuple[int, int, int | None]

@@ -98,3 +98,98 @@ def check(
 
     failed = any(r.has_errors or (strict and r.has_warnings) for r in reports)
     raise typer.Exit(1 if failed else 0)
+
+
+def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, str]:
+    """The checked network, or the diagnostics and exit 1: nothing half-valid reaches Keras."""
+    from netspec.analysis.analyse import analyse
+    from netspec.render import print_diagnostics
+
+    try:
+        text = api.read_spec(spec)
+        network = api.compile_text(text, str(spec))
+    except api.NetspecError as exc:
+        print_diagnostics(out, exc.diagnostics, locals().get("text"))
+        raise typer.Exit(1) from None
+    problems = [d for d in analyse(network).diagnostics if d.is_error]
+    if problems:
+        print_diagnostics(out, problems, text)
+        raise typer.Exit(1)
+    return network, text
+
+
+@app.command()
+def build(
+    spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Where to save the inference model (.keras).")
+    ] = Path("model.keras"),
+) -> None:
+    """Compile a spec to Keras and save the inference model (aux heads dropped)."""
+    out = console()
+    network, _ = _compile_or_exit(spec, out)
+    from compiler.build import save_inference_model
+
+    model = save_inference_model(network, output)
+    out.print(f"saved {network.name} ({model.count_params():,} parameters) to {output}")
+
+
+@app.command()
+def train(
+    spec: Annotated[
+        Path, typer.Argument(help="Spec file (.ns) with a train: section.", show_default=False)
+    ],
+    epochs: Annotated[int | None, typer.Option(min=1, help="Override `epochs`.")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Override `batch` (global: split across replicas).")
+    ] = None,
+    lr: Annotated[float | None, typer.Option(min=0, help="Override the learning rate.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where to look for the dataset first.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Run directory (default runs/<network>-<time>).")
+    ] = None,
+    strategy: Annotated[
+        str, typer.Option(help="auto | default | mirrored | multi-worker (reads TF_CONFIG).")
+    ] = "auto",
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Continue the run in --out (or the newest for this network) from its last "
+            "complete epoch."
+        ),
+    ] = False,
+    seed: Annotated[int | None, typer.Option(help="Override the random seed.")] = None,
+    steps_per_epoch: Annotated[
+        int | None,
+        typer.Option(min=1, help="Cap the training steps per epoch (quick trials, benchmarks)."),
+    ] = None,
+) -> None:
+    """Train a spec with Keras under tf.distribute; writes a run directory."""
+    out = console()
+    network, text = _compile_or_exit(spec, out)
+    from compiler.runner import RunOptions, TrainingError, run
+
+    options = RunOptions(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        data_dir=data_dir,
+        out_dir=out_dir,
+        strategy=strategy,
+        resume=resume,
+        seed=seed,
+        steps_per_epoch=steps_per_epoch,
+    )
+    try:
+        result = run(network, text, options, out)
+    except TrainingError as exc:
+        from netspec.render import print_diagnostics
+
+        print_diagnostics(out, exc.diagnostics, text)
+        raise typer.Exit(1) from None
+    out.print(
+        f"{result.run_dir}: val_accuracy {result.val_accuracy:.4f} after "
+        f"{result.epochs_completed} epoch(s)"
+    )
