@@ -71,7 +71,15 @@ def check(
             show_default=False,
         ),
     ] = None,
-    layers: Annotated[bool, typer.Option(help="Show the per-layer table.")] = True,
+    layers: Annotated[bool, typer.Option(help="Show the layer table.")] = True,
+    all_layers: Annotated[
+        bool,
+        typer.Option(
+            "--all-layers",
+            help="One row per layer, branches included (default: one row per "
+            "trunk layer, instance and aux head).",
+        ),
+    ] = False,
 ) -> None:
     """Parse, validate and size every layer statically, without TensorFlow."""
     sizes = parse_input_sizes(input_size)
@@ -91,7 +99,13 @@ def check(
     else:
         out = console()
         for report in reports:
-            print_report(out, report, texts[report.file], show_layers=layers and len(sizes) <= 1)
+            print_report(
+                out,
+                report,
+                texts[report.file],
+                show_layers=layers and len(sizes) <= 1,
+                every_layer=all_layers,
+            )
         if len(sizes) > 1:
             for spec in specs:
                 out.print(sweep_table([r for r in reports if r.file == str(spec)]))

@@ -31,7 +31,28 @@ def _field(layer: LayerReport) -> str:
     return f"{height}" if height == width else f"{height}x{width}"
 
 
-def layer_table(report: Report) -> Table:
+def compact_rows(report: Report) -> list[tuple[LayerReport, int, int, int]]:
+    """One row per trunk layer, instance and aux head: (its output layer, how many layers it
+    holds, their params, their MACs). Branch layers fold into their instance's row."""
+    members: dict[str, list[LayerReport]] = {}
+    for layer in report.layers:
+        owner = layer.aux or layer.name.split("/", 1)[0]
+        members.setdefault(owner, []).append(layer)
+    rows = []
+    for layer in report.layers:
+        if layer.role != "trunk" or layer.aux:
+            if layer.aux and members[layer.aux][-1] is layer:
+                group = members[layer.aux]
+                rows.append(
+                    (layer, len(group), sum(m.params for m in group), sum(m.macs for m in group))
+                )
+            continue
+        group = members.get(layer.name, [layer]) if "/" not in layer.name else [layer]
+        rows.append((layer, len(group), sum(m.params for m in group), sum(m.macs for m in group)))
+    return rows
+
+
+def layer_table(report: Report, *, every_layer: bool = False) -> Table:
     height, width, channels = report.input
     table = Table(
         title=f"{report.network}  ({report.file}, input {height}x{width}x{channels}, "
@@ -49,20 +70,31 @@ def layer_table(report: Report) -> Table:
         ("RF", "right"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    rows = (
+        [(layer, 1, layer.params, layer.macs) for layer in report.layers]
+        if every_layer
+        else compact_rows(report)
+    )
+    aux_lines = {head.name: head.line for head in report.aux_heads}
     section = None
-    for layer in report.layers:
-        if layer.section != section:
+    for layer, count, params, macs in rows:
+        folded_aux = bool(layer.aux) and not every_layer
+        if layer.section != section and not folded_aux:
             section = layer.section
             table.add_section()
             table.add_row(Text(section or "(no section)", style="bold cyan"))
+        name = layer.aux if folded_aux else layer.name
+        label = Text(name)
+        if count > 1:
+            label.append(f" [{count} layers]", style="dim")
         style = "dim" if layer.role == "branch" else ("magenta" if layer.aux else "")
         table.add_row(
-            escape(layer.name),
-            layer.kind,
-            str(layer.line),
+            label,
+            "aux head" if folded_aux else layer.kind,
+            str(aux_lines[layer.aux] if folded_aux else layer.line),
             _shape(layer),
-            f"{layer.params:,}" if layer.params else "",
-            si(layer.macs) if layer.macs else "",
+            f"{params:,}" if params else "",
+            si(macs) if macs else "",
             _field(layer),
             style=style,
         )
@@ -112,10 +144,15 @@ def print_diagnostics(
 
 
 def print_report(
-    console: Console, report: Report, text: str | None, *, show_layers: bool = True
+    console: Console,
+    report: Report,
+    text: str | None,
+    *,
+    show_layers: bool = True,
+    every_layer: bool = False,
 ) -> None:
     if show_layers and report.layers:
-        console.print(layer_table(report))
+        console.print(layer_table(report, every_layer=every_layer))
     for line in totals_lines(report):
         console.print(line, highlight=False)
     print_diagnostics(console, report.diagnostics, text)

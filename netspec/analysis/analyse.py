@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from netspec.analysis.lints import design_lints
-from netspec.analysis.report import BYTES_PER_FLOAT32, LayerReport, Report, Totals
+from netspec.analysis.report import (
+    BYTES_PER_FLOAT32,
+    AuxHeadReport,
+    LayerReport,
+    Report,
+    Totals,
+)
 from netspec.analysis.rules import RULES, Facts, ShapeError
 from netspec.diagnostics import Diagnostic, error
 from netspec.ir import Conv, Network, ResidualMerge
@@ -122,6 +128,10 @@ def analyse(network: Network) -> Report:
         input=(source.height, source.width, source.channels),
         classes=network.classes,
         layers=layers,
+        aux_heads=tuple(
+            AuxHeadReport(name=head.name, weight=head.weight, tap=head.tap, line=head.span.line)
+            for head in network.aux_heads
+        ),
         totals=_totals(network, facts) if complete else None,
         diagnostics=tuple(sorted(problems, key=lambda d: (d.line, d.column))),
     )

@@ -31,6 +31,13 @@ class LayerReport(Frozen):
     jump: tuple[int, int]
 
 
+class AuxHeadReport(Frozen):
+    name: str
+    weight: float
+    tap: str
+    line: int
+
+
 class Totals(Frozen):
     """Inference model (no aux heads) and aux heads apart, with the conventions spelled out."""
 
@@ -57,6 +64,7 @@ class Report(Frozen):
     input: tuple[int, int, int]
     classes: int
     layers: tuple[LayerReport, ...]
+    aux_heads: tuple[AuxHeadReport, ...] = ()
     totals: Totals | None
     diagnostics: tuple[Diagnostic, ...]
 
@@ -90,6 +98,7 @@ class Report(Frozen):
                 }
                 for layer in self.layers
             ],
+            "aux_heads": [head.model_dump() for head in self.aux_heads],
             "total_params": totals.params if totals else None,
             "aux_params": totals.aux_params if totals else None,
             "total_params_with_aux": totals.params_with_aux if totals else None,

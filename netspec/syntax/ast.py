@@ -1,27 +1,25 @@
 """The spec as written: statements with their positions, before modules and repeats expand.
 
-These are plain frozen dataclasses; the pydantic IR (`netspec.ir`) is what later stages share.
+These are named tuples (immutable, and cheap to define, which `netspec check` start-up
+feels); the pydantic IR (`netspec.ir`) is what later stages share.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Pos:
+class Pos(NamedTuple):
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class Number:
+class Number(NamedTuple):
     value: int | float
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(NamedTuple):
     """A name where a number may stand: a module parameter, or `classes`."""
 
     name: str
@@ -31,14 +29,12 @@ class Ref:
 Value = Number | Ref
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(NamedTuple):
     value: str
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(NamedTuple):
     """`valid` (a flag: no values), `scale=0.17`, `at=60,120,160`."""
 
     name: str
@@ -46,16 +42,14 @@ class Option:
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class Kernel:
+class Kernel(NamedTuple):
     height: int
     width: int
     stride: int | None
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class LayerStmt:
+class LayerStmt(NamedTuple):
     """conv, maxpool, avgpool, dense, dropout, gap, flatten, bn, lrn."""
 
     kind: str
@@ -65,23 +59,20 @@ class LayerStmt:
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class InceptionStmt:
+class InceptionStmt(NamedTuple):
     name: str
     widths: tuple[Value, ...]
     pos: Pos
     name_pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class Argument:
+class Argument(NamedTuple):
     name: str
     value: Value
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class InstanceStmt:
+class InstanceStmt(NamedTuple):
     module: str
     name: str | None
     arguments: tuple[Argument, ...]
@@ -89,22 +80,19 @@ class InstanceStmt:
     name_pos: Pos | None
 
 
-@dataclass(frozen=True, slots=True)
-class MergeStmt:
+class MergeStmt(NamedTuple):
     mode: str
     options: tuple[Option, ...]
     pos: Pos
     mode_pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class Branch:
+class Branch(NamedTuple):
     body: tuple[Statement, ...]
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class BranchGroup:
+class BranchGroup(NamedTuple):
     """Consecutive `branch:` blocks and the `merge` line right after them, if any."""
 
     branches: tuple[Branch, ...]
@@ -112,23 +100,20 @@ class BranchGroup:
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class RepeatStmt:
+class RepeatStmt(NamedTuple):
     count: Value
     body: tuple[Statement, ...]
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class AuxStmt:
+class AuxStmt(NamedTuple):
     name: str
     options: tuple[Option, ...]
     body: tuple[Statement, ...]
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class SectionStmt:
+class SectionStmt(NamedTuple):
     """`stem:`, `stage NAME:` or `head:`."""
 
     kind: str
@@ -137,14 +122,12 @@ class SectionStmt:
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(NamedTuple):
     name: str
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleDef:
+class ModuleDef(NamedTuple):
     name: str
     params: tuple[Param, ...]
     body: tuple[Statement, ...]
@@ -152,28 +135,24 @@ class ModuleDef:
     name_pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class NetworkStmt:
+class NetworkStmt(NamedTuple):
     name: str
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class InputStmt:
+class InputStmt(NamedTuple):
     height: int
     width: int
     channels: int
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class ClassesStmt:
+class ClassesStmt(NamedTuple):
     count: Number
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class SettingLine:
+class SettingLine(NamedTuple):
     """One line of `defaults:` or `train:`: a key, then numbers, options and quoted text."""
 
     key: str
@@ -181,8 +160,7 @@ class SettingLine:
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True)
-class SettingsBlock:
+class SettingsBlock(NamedTuple):
     kind: str
     lines: tuple[SettingLine, ...]
     pos: Pos
@@ -205,6 +183,5 @@ Statement = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Spec:
+class Spec(NamedTuple):
     statements: tuple[Statement, ...]

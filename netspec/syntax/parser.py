@@ -116,9 +116,10 @@ def _group_branches(statements: list[object]) -> tuple[ast.Statement, ...]:
 
 
 def _flatten_chains(items: list[object]) -> list[object]:
+    """A chain (`a -> b -> c`, a list) stands for its statements one after another."""
     flat: list[object] = []
     for item in items:
-        flat.extend(item if isinstance(item, tuple) else (item,))
+        flat.extend(item if isinstance(item, list) else (item,))
     return flat
 
 
@@ -177,7 +178,7 @@ class _ToAst(Transformer):
         return children[0]
 
     def chain(self, meta, children):
-        return tuple(child for child in children if not isinstance(child, Token))
+        return [child for child in children if not isinstance(child, Token)]
 
     def branch_stmt(self, meta, children):
         return ast.Branch(children[0], _pos(meta))
