@@ -6,7 +6,7 @@ from pathlib import Path
 
 from netspec.analysis.analyse import analyse
 from netspec.analysis.report import Report
-from netspec.diagnostics import NetspecError, error
+from netspec.diagnostics import Diagnostic, NetspecError, error
 from netspec.ir import Network
 from netspec.lowering import lower
 from netspec.syntax.parser import parse
@@ -37,11 +37,13 @@ def read_spec(path: str | Path) -> str:
             error("unreadable", f"cannot read {file}: {exc.strerror}", file)
         ) from None
     try:
-        return data.decode("utf-8")
+        # Editors on Windows may start UTF-8 files with a byte-order mark; it is not text.
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        # Everything before the bad byte decoded, so the column can count characters.
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8")) + 1
         raise NetspecError(
             error("encoding", "the spec is not UTF-8 text", file, line, column)
         ) from None
@@ -49,7 +51,24 @@ def read_spec(path: str | Path) -> str:
 
 def compile_text(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Network:
     """Parse and lower; raise NetspecError with every diagnostic found."""
-    return lower(parse(text, file), file, input_size)
+    try:
+        return lower(parse(text, file), file, input_size)
+    except RecursionError:
+        # The parse tree and the expansion recurse once per nested block or module use.
+        raise NetspecError(_too_deep(text, file)) from None
+
+
+def _too_deep(text: str, file: str) -> Diagnostic:
+    lines = text.split("\n")
+    depths = [len(line) - len(line.lstrip(" ")) for line in lines]
+    deepest = max(range(len(lines)), key=depths.__getitem__)
+    return error(
+        "too-large",
+        "the spec nests too deeply to expand (blocks inside blocks, or modules using modules)",
+        file,
+        deepest + 1,
+        depths[deepest] + 1,
+    )
 
 
 def compile_file(path: str | Path, input_size: InputSize | None = None) -> Network:

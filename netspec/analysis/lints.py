@@ -160,9 +160,11 @@ def receptive_field_warnings(network: Network, facts: dict[str, Facts]) -> list[
     main = network.inference_layers
     total = sum(facts[layer.name].macs for layer in main)
     height, width = network.input.height, network.input.width
-    for index, layer in enumerate(main):
+    for index, layer in enumerate(main[1:], start=1):  # the input itself covers a 1x1 input
         size = facts[layer.name].field.size
-        if layer.role != "trunk" or size[0] < height or size[1] < width:
+        # `gap` and `flatten` see the whole map by definition: they start the head.
+        head = facts[layer.name].shape.flat
+        if layer.role != "trunk" or head or size[0] < height or size[1] < width:
             continue
         later = sum(facts[after.name].macs for after in main[index + 1 :])
         if total and later / total > LATE_COMPUTE_FRACTION:

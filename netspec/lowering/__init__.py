@@ -7,7 +7,7 @@ from netspec.ir import Dense, InputLayer, Network, Span, TrainConfig
 from netspec.lowering.graph import GraphBuilder, Scope
 from netspec.lowering.layers import Defaults
 from netspec.lowering.settings import apply_defaults, train_config
-from netspec.lowering.values import Invalid, Resolver
+from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver
 from netspec.syntax import ast
 
 HEADER_KINDS = (ast.NetworkStmt, ast.InputStmt, ast.ClassesStmt)
@@ -30,6 +30,18 @@ def lower(
     if input_override is not None:
         height, width = input_override[0], input_override[1]
         channels = input_override[2] or channels
+        if not 1 <= min(height, width, channels) <= max(height, width, channels) <= LARGEST_SIZE:
+            pos = input_stmt.pos
+            raise NetspecError(
+                error(
+                    "invalid-value",
+                    f"the input size {height}x{width}x{channels} given for this spec must be "
+                    f"from 1 to {LARGEST_SIZE:,} on each axis",
+                    file,
+                    pos.line,
+                    pos.column,
+                )
+            )
 
     resolver = Resolver(file, classes, {})
     defaults, train = Defaults(), TrainConfig()
@@ -160,15 +172,30 @@ def _header(
                 input_stmt.pos.column,
             )
         )
+    elif (
+        isinstance(input_stmt, ast.InputStmt)
+        and max(input_stmt.height, input_stmt.width, input_stmt.channels) > LARGEST_SIZE
+    ):
+        problems.append(
+            error(
+                "invalid-value",
+                f"input sizes must be at most {LARGEST_SIZE:,}",
+                file,
+                input_stmt.pos.line,
+                input_stmt.pos.column,
+            )
+        )
     classes_stmt = found.get(ast.ClassesStmt)
     if isinstance(classes_stmt, ast.ClassesStmt):
         value = classes_stmt.count.value
-        if not float(value).is_integer() or value < 1:
+        if (isinstance(value, float) and not value.is_integer()) or not 1 <= value <= LARGEST_SIZE:
             count_pos = classes_stmt.count.pos
             problems.append(
                 error(
                     "invalid-value",
-                    "classes must be a whole number >= 1",
+                    "classes must be a whole number >= 1"
+                    if value <= LARGEST_SIZE
+                    else f"classes must be at most {LARGEST_SIZE:,}",
                     file,
                     count_pos.line,
                     count_pos.column,

@@ -347,8 +347,11 @@ class GraphBuilder:
             bindings=bindings,
             module_stack=module_stack,
         )
+        reported = len(self.diagnostics)
         output = self.body(body, inner, current, own_prefix_for_one_group=True)
         if output == current:
+            if len(self.diagnostics) > reported:
+                return current  # its body failed and said why; "adds no layers" would be noise
             raise self.resolver(scope).fail("empty-module", f"'{name}' adds no layers", pos)
         self.rename(output, full_name, start)
         return full_name
@@ -356,10 +359,19 @@ class GraphBuilder:
     def repeat(self, statement: ast.RepeatStmt, scope: Scope, current: str) -> str:
         count = self.resolver(scope).positive_int(statement.count, "a repeat count")
         for index in range(1, count + 1):
+            # Before each pass, at the repeat itself: stopping at the limit without a word
+            # would hand on a silently truncated network.
+            if len(self._lines_of) >= MAX_LAYERS:
+                if any(problem.code == "too-large" for problem in self.diagnostics):
+                    return current  # an inner repeat said so already
+                raise self.resolver(scope).fail(
+                    "too-large",
+                    f"this repeat expands the network past {MAX_LAYERS} layers "
+                    f"(at repetition {index} of {count})",
+                    statement.pos,
+                )
             inner = replace(scope, repeat_suffix=f"{scope.repeat_suffix}_{index}")
             current = self.body(statement.body, inner, current)
-            if len(self._lines_of) >= MAX_LAYERS:
-                break
         return current
 
     def aux(self, statement: ast.AuxStmt, scope: Scope, current: str) -> None:
@@ -387,8 +399,11 @@ class GraphBuilder:
             bindings=scope.bindings,
             module_stack=scope.module_stack,
         )
+        reported = len(self.diagnostics)
         output = self.body(statement.body, inner, current)
         if output == current:
+            if len(self.diagnostics) > reported:
+                return  # its body failed and said why
             raise resolver.fail("empty-aux", f"aux head '{name}' has no layers", statement.pos)
         self.aux_heads.append(
             AuxHead(

@@ -19,7 +19,7 @@ from netspec.ir import (
     MaxPool,
 )
 from netspec.ir.layers import LayerBase
-from netspec.lowering.values import Resolver, unknown_option
+from netspec.lowering.values import LARGEST_SIZE, Resolver, unknown_option
 from netspec.syntax import ast
 
 # Keras activation names a spec may use.
@@ -132,6 +132,10 @@ def _window(
 ) -> tuple[tuple[int, int], tuple[int, int]]:
     if kernel.height < 1 or kernel.width < 1:
         raise resolver.fail("invalid-value", "a kernel must be at least 1x1", kernel.pos)
+    if max(kernel.height, kernel.width, kernel.stride or 1) > LARGEST_SIZE:
+        raise resolver.fail(
+            "invalid-value", f"a kernel or stride must be at most {LARGEST_SIZE:,}", kernel.pos
+        )
     stride = kernel.stride if kernel.stride is not None else default_stride
     if stride is None:
         stride_hw = (kernel.height, kernel.width)

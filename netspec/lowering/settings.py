@@ -24,7 +24,7 @@ from netspec.lowering.layers import (
     lrn_options,
     padding_option,
 )
-from netspec.lowering.values import Invalid, Resolver, unknown_option
+from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver, unknown_option
 from netspec.syntax import ast
 
 DATASETS = ("cifar10", "cifar100", "mnist", "fashion_mnist", "folder", "synthetic")
@@ -75,7 +75,7 @@ def _single_number(line: ast.SettingLine, resolver: Resolver) -> int | float:
             f"'{line.key}' takes one number, like `{line.key} {_EXAMPLES.get(line.key, '1')}`",
             line.pos,
         )
-    return line.words[0].value
+    return resolver.number(line.words[0])
 
 
 _EXAMPLES = {
@@ -183,7 +183,7 @@ def _train_setting(line: ast.SettingLine, resolver: Resolver) -> Any:
         return getattr(_validated(TrainConfig, line, resolver, **{key: value}), key)
     if key == "resize":
         size = _single_number(line, resolver)
-        if not float(size).is_integer() or size < 1:
+        if (isinstance(size, float) and not size.is_integer()) or not 1 <= size <= LARGEST_SIZE:
             raise resolver.fail(
                 "invalid-value", "resize takes a size in pixels, like `resize 224`", line.pos
             )

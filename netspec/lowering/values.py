@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netspec.diagnostics import Diagnostic, error
 from netspec.syntax import ast
+
+# Past TensorFlow's int32 shape limit a size is a typo, not a network; the bound also keeps
+# every product of sizes (parameters, multiply-adds) well inside a float for the report.
+LARGEST_SIZE = 2**31 - 1
 
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
@@ -33,6 +38,10 @@ class Resolver:
 
     def number(self, value: ast.Value) -> int | float:
         if isinstance(value, ast.Number):
+            # `1e999` reads as infinity and a 400-digit integer fits no float: neither is a size
+            # or a rate, and arithmetic on them fails far from the spec.
+            if not -sys.float_info.max <= value.value <= sys.float_info.max:
+                raise self.fail("invalid-value", "this number is too large", value.pos)
             return value.value
         if value.name in self.bindings:
             return self.bindings[value.name]
@@ -51,6 +60,12 @@ class Resolver:
         if (isinstance(number, float) and not number.is_integer()) or number < 1:
             raise self.fail(
                 "invalid-value", f"{what} must be a whole number >= 1, not {number}", value.pos
+            )
+        if number > LARGEST_SIZE:
+            raise self.fail(
+                "invalid-value",
+                f"{what} must be at most {LARGEST_SIZE:,}, not {number:g}",
+                value.pos,
             )
         return int(number)
 

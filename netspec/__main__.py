@@ -1,0 +1,5 @@
+"""`python -m netspec` is the `netspec` command."""
+
+from netspec.cli import app
+
+app()

@@ -1,0 +1,209 @@
+"""`netspec check` through Typer's CliRunner: exit codes (0 ok, 1 errors, 2 usage) and output.
+
+Every exit-code assertion carries the output as its message, so a failure shows why.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from netspec.cli import app
+from tests.helpers import CIFAR_TRIMMED, CLASSIFIER, GOOGLENET, spec
+
+runner = CliRunner()
+
+
+def netspec(*args: str | Path) -> Result:
+    return runner.invoke(app, [str(arg) for arg in args])
+
+
+def exits(result: Result, code: int) -> str:
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+@pytest.fixture
+def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write a snippet after the standard header; return its short relative path.
+
+    The command runs in `tmp_path`, so paths stay short and diagnostics fit on one line.
+    """
+    monkeypatch.chdir(tmp_path)
+
+    def write_spec(body: str, name: str = "t.ns") -> Path:
+        path = Path(name)
+        path.write_text(spec(body), encoding="utf-8")
+        return path
+
+    return write_spec
+
+
+def table_row(output: str, first_cell: str) -> list[str]:
+    """The cells of the rich table row that starts with `first_cell`."""
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip("│┃ ").replace("┃", "│").split("│")]
+        if cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"no table row {first_cell!r} in:\n{output}")
+
+
+def test_a_clean_spec_exits_0_with_its_table_and_totals() -> None:
+    output = exits(netspec("check", GOOGLENET), 0)
+    assert "googlenet" in output
+    assert "6,998,552" in output and "13,378,280" in output
+    assert "1.58 GMAC" in output
+    assert f"{GOOGLENET}: ok" in output
+    for row in ("stem/conv1", "3a", "aux1", "head/dense1"):
+        assert row in output
+
+
+def test_errors_exit_1_with_a_pinpoint(write) -> None:
+    path = write("conv 3x3 0\n" + CLASSIFIER)
+    output = exits(netspec("check", path, "--no-layers"), 1)
+    assert (
+        f"{path}:4:10: error[invalid-value]: conv filters must be a whole number >= 1, not 0"
+        in output
+    )
+    assert "4 | conv 3x3 0\n  |          ^\n" in output
+    assert f"{path}: 1 error(s), 0 warning(s)" in output
+
+
+def test_warnings_pass_unless_strict(write) -> None:
+    path = write("conv 3x3 64\nconv 1x1 4\n" + CLASSIFIER)
+    assert "warning[bottleneck]" in exits(netspec("check", path), 0)
+    assert "warning[bottleneck]" in exits(netspec("check", path, "--strict"), 1)
+    clean = write("conv 3x3 16\n" + CLASSIFIER, "clean.ns")
+    exits(netspec("check", clean, "--strict"), 0)
+
+
+def test_a_missing_file_exits_1_with_file_not_found(write) -> None:
+    output = exits(netspec("check", "nope.ns"), 1)
+    assert "nope.ns: error[file-not-found]: no such spec file: nope.ns\n" in output
+
+
+def test_one_bad_spec_among_several_fails_the_run(write) -> None:
+    bad = write("conv 3x3 0\n" + CLASSIFIER)
+    output = exits(netspec("check", GOOGLENET, bad, "--no-layers"), 1)
+    assert f"{GOOGLENET}: ok" in output and f"{bad}: 1 error(s)" in output
+
+
+@pytest.mark.parametrize("size", ["3x", "0x32", "abc", "32,,64", "32x32x3x1", "-32"])
+def test_a_bad_input_size_is_a_usage_error(size: str) -> None:
+    output = exits(netspec("check", GOOGLENET, "--input", size), 2)
+    assert "--input" in output
+
+
+def test_no_spec_is_a_usage_error() -> None:
+    exits(netspec("check"), 2)
+
+
+def test_json_for_one_spec_is_an_object() -> None:
+    report = json.loads(exits(netspec("check", GOOGLENET, "--json"), 0))
+    assert isinstance(report, dict)
+    assert {
+        "network",
+        "input",
+        "classes",
+        "layers",
+        "total_params",
+        "total_params_with_aux",
+        "total_macs",
+        "diagnostics",
+    } <= set(report)
+    assert (report["network"], report["input"], report["classes"]) == (
+        "googlenet",
+        [224, 224, 3],
+        1000,
+    )
+    assert report["total_params"] == 6_998_552
+    assert report["total_params_with_aux"] == 13_378_280
+    assert report["total_macs"] == 1_582_671_872
+    assert report["diagnostics"] == []
+    first = report["layers"][1]
+    assert {"name", "kind", "line", "output", "params", "macs", "receptive_field"} <= set(first)
+    assert (first["name"], first["kind"], first["line"]) == ("stem/conv1", "conv", 15)
+    assert (first["output"], first["params"], first["macs"]) == ([112, 112, 64], 9472, 118_013_952)
+    assert first["receptive_field"] == [7, 7]
+    five_b = next(row for row in report["layers"] if row["name"] == "5b")
+    assert five_b["output"] == [7, 7, 1024]
+
+
+def test_json_diagnostics_carry_severity_code_message_line_and_column(write) -> None:
+    path = write("conv 3x3 64 foo\n" + CLASSIFIER)
+    report = json.loads(exits(netspec("check", path, "--json"), 1))
+    (diagnostic,) = report["diagnostics"]
+    assert {key: diagnostic[key] for key in ("severity", "code", "message", "line", "column")} == {
+        "severity": "error",
+        "code": "unknown-option",
+        "message": "unknown option 'foo' for conv",
+        "line": 4,
+        "column": 13,
+    }
+
+
+def test_json_for_several_specs_is_a_list() -> None:
+    reports = json.loads(exits(netspec("check", GOOGLENET, CIFAR_TRIMMED, "--json"), 0))
+    assert isinstance(reports, list)
+    assert [r["network"] for r in reports] == ["googlenet", "cifar_trimmed"]
+
+
+def test_input_changes_the_input_size() -> None:
+    report = json.loads(exits(netspec("check", GOOGLENET, "--json", "--input", "32x32x3"), 1))
+    assert report["input"] == [32, 32, 3]
+    assert ("collapse", 48, 3) in [
+        (d["code"], d["line"], d["column"]) for d in report["diagnostics"]
+    ]
+    output = exits(netspec("check", GOOGLENET, "--input", "32x32x3"), 1)
+    assert "input 32x32x3" in output
+    assert f"{GOOGLENET}:48:3: warning[collapse]" in output
+    assert f"{GOOGLENET}:31:5: error[window-too-large]" in output
+
+
+def test_input_without_channels_keeps_the_specs() -> None:
+    report = json.loads(exits(netspec("check", GOOGLENET, "--json", "--input", "64x48"), 1))
+    assert report["input"] == [64, 48, 3]
+
+
+def test_an_input_sweep_prints_one_table_with_a_column_per_size() -> None:
+    output = exits(netspec("check", GOOGLENET, "--input", "32,64,224"), 1)
+    assert output.count("grid per stage by input size") == 1
+    assert table_row(output, "stage") == ["stage", "32x32", "64x64", "224x224"]
+    assert table_row(output, "5b") == ["5b", "1x1x1024", "2x2x1024", "7x7x1024"]
+    assert table_row(output, "stage4/maxpool1") == [
+        "stage4/maxpool1",
+        "1x1x832",
+        "2x2x832",
+        "7x7x832",
+    ]
+    assert table_row(output, "params") == ["params", "-", "-", "6,998,552"]
+    assert table_row(output, "errors / warnings") == [
+        "errors / warnings",
+        "2 / 3",
+        "2 / 1",
+        "0 / 0",
+    ]
+    assert "stem/conv1" not in output  # a sweep shows stages, not the layer table
+
+
+def test_a_sweep_as_json_is_one_report_per_size() -> None:
+    reports = json.loads(exits(netspec("check", GOOGLENET, "--json", "--input", "32,224"), 1))
+    assert [r["input"] for r in reports] == [[32, 32, 3], [224, 224, 3]]
+
+
+def test_no_layers_hides_the_table(write) -> None:
+    path = write("conv 3x3 16\n" + CLASSIFIER)
+    with_table = exits(netspec("check", path), 0)
+    without = exits(netspec("check", path, "--no-layers"), 0)
+    assert "conv1" in with_table and "conv1" not in without
+    assert "parameters" in without
+
+
+def test_all_layers_shows_branch_layers() -> None:
+    compact = exits(netspec("check", GOOGLENET), 0)
+    full = exits(netspec("check", GOOGLENET, "--all-layers"), 0)
+    assert "3a/b2/conv2" not in compact and "3a/b2/conv2" in full

@@ -1,0 +1,77 @@
+"""`netspec check` needs neither TensorFlow nor Keras, and never imports them.
+
+Each test runs a fresh interpreter, so nothing this test process imported can leak in.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.helpers import GOOGLENET, REPO
+
+# Any `import tensorflow...` or `import keras...` fails, as on a machine without them.
+BLOCKER = textwrap.dedent(
+    """
+    import sys
+
+    class Blocker:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("tensorflow", "keras"):
+                raise ImportError(f"{name} is blocked: the front end must not need it")
+            return None
+
+    sys.meta_path.insert(0, Blocker())
+    """
+)
+
+
+def run(script: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_blocker_really_blocks() -> None:
+    result = run(BLOCKER + "import tensorflow\n")
+    assert result.returncode != 0
+    assert "ImportError: tensorflow is blocked" in result.stderr
+
+
+def test_check_runs_with_tensorflow_and_keras_unimportable() -> None:
+    script = BLOCKER + "from netspec.cli import app\napp()\n"
+    result = run(script, "check", GOOGLENET.relative_to(REPO), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert (report["total_params"], report["total_params_with_aux"]) == (6_998_552, 13_378_280)
+    assert report["total_macs"] == 1_582_671_872
+    table = run(script, "check", GOOGLENET.relative_to(REPO))
+    assert table.returncode == 0, table.stdout + table.stderr
+    assert "6,998,552" in table.stdout
+
+
+def test_check_leaves_tensorflow_and_keras_unimported() -> None:
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from netspec.cli import app
+        try:
+            app(["check", sys.argv[1], "--no-layers"])
+        except SystemExit as done:
+            code = done.code
+        loaded = sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras"})
+        print(json.dumps({"exit": code, "loaded": loaded}))
+        """
+    )
+    result = run(script, GOOGLENET.relative_to(REPO))
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {"exit": 0, "loaded": []}
