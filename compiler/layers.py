@@ -1,0 +1,48 @@
+"""Layers Keras lacks, registered so saved models load wherever netspec is installed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="netspec")
+class LocalResponseNormalization(keras.layers.Layer):
+    """Caffe's across-channel LRN (GoogLeNet v1): x / (bias + alpha/size * sum(x^2))^beta.
+
+    Caffe divides alpha by the window size; TensorFlow does not, so the division is here.
+    """
+
+    def __init__(
+        self,
+        size: int = 5,
+        alpha: float = 1e-4,
+        beta: float = 0.75,
+        bias: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.size, self.alpha, self.beta, self.bias = size, alpha, beta, bias
+
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
+        return tf.nn.local_response_normalization(
+            inputs,
+            depth_radius=(self.size - 1) // 2,
+            bias=self.bias,
+            alpha=self.alpha / self.size,
+            beta=self.beta,
+        )
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "bias": self.bias,
+        }
