@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
-from netspec.analysis.rules import Facts
+from netspec.analysis.rules import Facts, ReceptiveField
 from netspec.diagnostics import Diagnostic, warning
-from netspec.ir import Conv, MaxPool, Network
+from netspec.ir import Concat, Conv, Flatten, GlobalAvgPool, MaxPool, Network, ResidualMerge
 from netspec.ir.layers import AvgPool, LayerBase
 
 # Largest compression of H*W*C by one trunk step that does not count as a bottleneck.
@@ -156,12 +156,41 @@ def bottleneck_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagn
     return found
 
 
+def shortcut_fields(network: Network, facts: dict[str, Facts]) -> dict[str, ReceptiveField]:
+    """Receptive fields with residual merges counted through their shortcut.
+
+    A residual net's signal mostly takes its short paths (Veit et al. 2016), so the
+    theoretical field, which grows with every stacked block, overstates what it sees.
+    """
+    fields: dict[str, ReceptiveField] = {}
+    for layer in network.inference_layers:
+        if not layer.inputs:
+            fields[layer.name] = facts[layer.name].field
+            continue
+        first = fields[layer.inputs[0]]
+        window = _window(layer)
+        if isinstance(layer, ResidualMerge):
+            fields[layer.name] = first
+        elif isinstance(layer, Concat):
+            fields[layer.name] = ReceptiveField.widest([fields[n] for n in layer.inputs])
+        elif window is not None:
+            stride = layer.stride  # type: ignore[attr-defined]
+            fields[layer.name] = first.through(window, stride)
+        elif isinstance(layer, GlobalAvgPool | Flatten):
+            source = facts[layer.inputs[0]].shape
+            fields[layer.name] = first.through((source.height, source.width), (1, 1))
+        else:
+            fields[layer.name] = first
+    return fields
+
+
 def receptive_field_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnostic]:
     main = network.inference_layers
     total = sum(facts[layer.name].macs for layer in main)
     height, width = network.input.height, network.input.width
+    fields = shortcut_fields(network, facts)
     for index, layer in enumerate(main[1:], start=1):  # the input itself covers a 1x1 input
-        size = facts[layer.name].field.size
+        size = fields[layer.name].size
         # `gap` and `flatten` see the whole map by definition: they start the head.
         head = facts[layer.name].shape.flat
         if layer.role != "trunk" or head or size[0] < height or size[1] < width:

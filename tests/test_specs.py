@@ -1,0 +1,47 @@
+"""Every shipped spec checks clean and reproduces the figures its header cites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netspec.api import check_file
+
+EXPECTED_PARAMS = {
+    "googlenet": 6_998_552,
+    "inception_v3": 23_851_784,
+    "inception_resnet_v2": 55_873_736,
+}
+
+STAGE_SHAPES = {
+    "inception_v3": {
+        "mixed0": (35, 35, 256), "mixed1": (35, 35, 288), "mixed2": (35, 35, 288),
+        "mixed3": (17, 17, 768), "mixed7": (17, 17, 768), "mixed8": (8, 8, 1280),
+        "mixed9": (8, 8, 2048), "mixed10": (8, 8, 2048),
+    },
+    "inception_resnet_v2": {
+        "mixed_5b": (35, 35, 320), "block35_10": (35, 35, 320), "mixed_6a": (17, 17, 1088),
+        "block17_20": (17, 17, 1088), "mixed_7a": (8, 8, 2080), "block8_10": (8, 8, 2080),
+    },
+    "googlenet": {"5b": (7, 7, 1024)},
+    "cifar_trimmed": {"3b": (32, 32, 480), "4e": (16, 16, 832), "5b": (8, 8, 1024)},
+}  # fmt: skip
+
+
+def test_every_shipped_spec_checks_without_errors_or_warnings(shipped_spec: Path) -> None:
+    report = check_file(shipped_spec)
+    assert report.diagnostics == (), [d.message for d in report.diagnostics]
+
+
+@pytest.mark.parametrize(("name", "params"), EXPECTED_PARAMS.items())
+def test_reference_parameter_counts(name: str, params: int) -> None:
+    report = check_file(Path("specs") / f"{name}.ns")
+    assert report.totals is not None
+    assert report.totals.params == params
+
+
+@pytest.mark.parametrize(("name", "stages"), STAGE_SHAPES.items())
+def test_named_stage_shapes(name: str, stages: dict[str, tuple[int, int, int]]) -> None:
+    layers = {layer.name: layer.output for layer in check_file(Path("specs") / f"{name}.ns").layers}
+    assert {stage: layers[stage] for stage in stages} == stages
