@@ -37,6 +37,15 @@ class _IndentationError(Exception):
         self.line, self.column, self.message = line, column, message
 
 
+# Deeper nesting than this is a generated or broken spec; the limit keeps expansion well
+# inside Python's recursion limit whatever raised or lowered it.
+MAX_BLOCK_DEPTH = 50
+
+
+class _TooDeep(_IndentationError):
+    pass
+
+
 class _Indenter(Indenter):
     NL_type = "_NL"
     OPEN_PAREN_types = ("LPAR",)
@@ -53,6 +62,12 @@ class _Indenter(Indenter):
         indent = len(indent_str)
         if indent > self.indent_level[-1]:
             self.indent_level.append(indent)
+            if len(self.indent_level) > MAX_BLOCK_DEPTH + 1:
+                raise _TooDeep(
+                    token.end_line or 0,
+                    indent + 1,
+                    f"blocks nest more than {MAX_BLOCK_DEPTH} deep here",
+                )
             yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
             return
         while indent < self.indent_level[-1]:
@@ -259,6 +274,8 @@ def parse(text: str, file: str = "<spec>") -> ast.Spec:
         tree = _lark().parse(text if text.endswith("\n") else text + "\n")
     except UnexpectedInput as exc:
         raise NetspecError(_syntax_diagnostic(exc, file)) from None
+    except _TooDeep as exc:
+        raise NetspecError(error("too-large", exc.message, file, exc.line, exc.column)) from None
     except _IndentationError as exc:
         raise NetspecError(error("indentation", exc.message, file, exc.line, exc.column)) from None
     return _ToAst().transform(tree)

@@ -12,7 +12,7 @@ from netspec.api import check_text
 from netspec.diagnostics import NetspecError
 from netspec.lowering import lower
 from netspec.syntax import ast
-from netspec.syntax.parser import parse
+from netspec.syntax.parser import MAX_BLOCK_DEPTH, parse
 from tests.helpers import CLASSIFIER, check, diagnose, spec, where
 
 M = "module m(a):\n  conv 3x3 a\n"  # lines 4-5: a module to instantiate
@@ -150,7 +150,16 @@ def test_blocks_nested_too_deeply_are_too_large_not_a_crash() -> None:
     depth = 400
     body = "".join("  " * level + "branch:\n" for level in range(depth))
     body += "  " * depth + "conv 1x1 8\n"
-    assert diagnose(body) == [("too-large", 4 + depth, 2 * depth + 1)]
+    # The first line deeper than the limit: header lines 1-3, `branch:` at depth d on 4+d.
+    too_deep = MAX_BLOCK_DEPTH + 1
+    assert diagnose(body) == [("too-large", 4 + too_deep, 2 * too_deep + 1)]
+
+
+def test_blocks_at_the_depth_limit_still_build() -> None:
+    depth = MAX_BLOCK_DEPTH
+    body = "".join("  " * level + "branch:\n" for level in range(depth - 1))
+    body += "  " * (depth - 1) + "branch: conv 1x1 8\n" + CLASSIFIER
+    assert [d.code for d in check(body).diagnostics if d.is_error] == []
 
 
 def test_an_empty_aux_head_from_a_hand_built_spec() -> None:
