@@ -1,0 +1,45 @@
+"""Optimizers and the learning-rate schedule of the `train:` section."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+from netspec.ir import OptimizerConfig, ScheduleConfig
+
+# Batch norm and biases are not decayed: decaying them only fights the normalization.
+NOT_DECAYED = ["bias", "gamma", "beta"]
+
+
+def learning_rate(base: float, schedule: ScheduleConfig, epoch: float, epochs: int) -> float:
+    """The rate at a fractional epoch: linear warm-up, then constant, step or cosine."""
+    if schedule.warmup and epoch < schedule.warmup:
+        return base * (epoch + 1e-3) / schedule.warmup
+    if schedule.name == "step":
+        return base * schedule.gamma ** sum(epoch >= boundary for boundary in schedule.at)
+    if schedule.name == "cosine":
+        span = max(epochs - schedule.warmup, 1)
+        progress = min(max(epoch - schedule.warmup, 0) / span, 1.0)
+        return base * 0.5 * (1 + math.cos(math.pi * progress))
+    return base
+
+
+def make_optimizer(
+    config: OptimizerConfig, lr: float, weight_decay: float
+) -> keras.optimizers.Optimizer:
+    """Weight decay is Keras' decoupled `weight_decay` (w -= lr * decay * w each step)."""
+    decay = weight_decay or None
+    if config.name == "sgd":
+        optimizer = keras.optimizers.SGD(
+            lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=decay
+        )
+    elif config.name == "adam":
+        optimizer = keras.optimizers.Adam(lr, weight_decay=decay)
+    elif config.name == "adamw":
+        optimizer = keras.optimizers.AdamW(lr, weight_decay=weight_decay or 0.004)
+    else:
+        optimizer = keras.optimizers.RMSprop(lr, momentum=config.momentum, weight_decay=decay)
+    if optimizer.weight_decay:
+        optimizer.exclude_from_weight_decay(var_names=NOT_DECAYED)
+    return optimizer

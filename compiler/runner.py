@@ -1,0 +1,288 @@
+"""`netspec train`: data, strategy, models, the loop, checkpoints and the run directory.
+
+A run is resumable at epoch granularity: after each epoch the metrics are written, then
+the checkpoint (model, optimizer, epoch) is committed; on `--resume` the history is cut
+back to the checkpoint's epoch, so a kill loses at most the epoch in flight.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from compiler.build import build_models
+from compiler.datasets import ArrayDataset, DatasetError, load_dataset
+from compiler.distribute import StrategyError, choose_strategy, is_chief
+from compiler.loop import make_steps
+from compiler.optim import learning_rate, make_optimizer
+from compiler.pipeline import make_datasets
+from compiler.run_dir import default_run_dir, newest_run_dir, read_history, write_metrics
+from netspec.diagnostics import Diagnostic, error
+from netspec.ir import Network, Span, TrainConfig
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Command-line overrides of the spec's `train:` section; None keeps the spec's."""
+
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    data_dir: Path | None = None
+    out_dir: Path | None = None
+    strategy: str = "auto"
+    resume: bool = False
+    seed: int | None = None
+    steps_per_epoch: int | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: Path
+    epochs_completed: int
+    val_accuracy: float
+    val_loss: float
+
+
+class TrainingError(Exception):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def _fail(
+    network: Network, code: str, message: str, span: Span | None = None, hint: str | None = None
+) -> TrainingError:
+    line, column = (span.line, span.column) if span else (0, 0)
+    return TrainingError([error(code, message, network.file, line, column, hint)])
+
+
+def effective_config(network: Network, options: RunOptions) -> TrainConfig:
+    config = network.train
+    update: dict[str, Any] = {}
+    if options.epochs is not None:
+        update["epochs"] = options.epochs
+    if options.batch_size is not None:
+        update["batch"] = options.batch_size
+    if options.seed is not None:
+        update["seed"] = options.seed
+    if options.lr is not None:
+        update["optimizer"] = config.optimizer.model_copy(update={"lr": options.lr})
+    return config.model_copy(update=update)
+
+
+def _load_data(network: Network, config: TrainConfig, options: RunOptions) -> ArrayDataset:
+    source = network.input
+    dataset = config.dataset
+    try:
+        data = load_dataset(
+            dataset.name,
+            path=dataset.path,
+            data_dir=options.data_dir,
+            image_size=(source.height, source.width, source.channels),
+            seed=config.seed,
+        )
+    except DatasetError as exc:
+        raise _fail(network, "dataset", str(exc), dataset.span) from None
+    height, width, channels = data.image_shape
+    if config.resize:
+        height, width = config.resize
+    if (height, width, channels) != (source.height, source.width, source.channels):
+        raise _fail(
+            network,
+            "dataset-shape",
+            f"{dataset.name} images are {height}x{width}x{channels} but the network "
+            f"takes {source.height}x{source.width}x{source.channels}",
+            dataset.span,
+            hint="change `input`, or add `resize N` to train:",
+        )
+    if data.num_classes != network.classes:
+        raise _fail(
+            network,
+            "dataset-classes",
+            f"{dataset.name} has {data.num_classes} classes but the spec says "
+            f"`classes {network.classes}`",
+            dataset.span,
+        )
+    return data
+
+
+def _run_dir(network: Network, options: RunOptions) -> Path:
+    if options.resume:
+        found = options.out_dir or newest_run_dir(network.name)
+        if found is None or not (found / "checkpoints").is_dir():
+            raise _fail(
+                network,
+                "resume",
+                f"nothing to resume: no checkpoints in {found or 'runs/' + network.name + '-*'}",
+            )
+        return found
+    return options.out_dir or default_run_dir(network.name)
+
+
+def run(network: Network, spec_text: str, options: RunOptions, console: Console) -> RunResult:
+    config = effective_config(network, options)
+    try:
+        strategy = choose_strategy(options.strategy)
+    except StrategyError as exc:
+        raise _fail(network, "strategy", str(exc)) from None
+    chief = is_chief(strategy)
+    run_dir = _run_dir(network, options)
+    keras.utils.set_random_seed(config.seed)
+    data = _load_data(network, config, options)
+
+    replicas = strategy.num_replicas_in_sync
+    global_batch = config.batch
+    if global_batch % replicas:
+        raise _fail(
+            network,
+            "batch",
+            f"the global batch {global_batch} does not split evenly across {replicas} replicas",
+        )
+    train_data, test_data = make_datasets(
+        data, config, global_batch, drop_remainder_eval=replicas > 1
+    )
+    steps = len(data.train_labels) // global_batch
+    if options.steps_per_epoch:
+        steps = min(steps, options.steps_per_epoch)
+    if steps == 0:
+        raise _fail(
+            network,
+            "batch",
+            f"the batch {global_batch} is larger than the {len(data.train_labels)} training images",
+            config.dataset.span,
+        )
+
+    with strategy.scope():
+        models = build_models(network)
+        optimizer = make_optimizer(config.optimizer, config.optimizer.lr, config.weight_decay)
+        optimizer.build(models.training.trainable_variables)
+        epoch_counter = tf.Variable(0, dtype=tf.int64, trainable=False)
+        checkpoint = tf.train.Checkpoint(
+            model=models.training, optimizer=optimizer, epoch=epoch_counter
+        )
+    # The chief keeps checkpoints in the run; other workers must write too (collectives),
+    # so they write to a temporary place that is deleted afterwards (TF's documented way).
+    checkpoint_dir = run_dir / "checkpoints" if chief else Path(tempfile.mkdtemp())
+    manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), max_to_keep=2)
+    history: list[dict[str, Any]] = []
+    if options.resume:
+        checkpoint.restore(manager.latest_checkpoint).expect_partial()
+        history = read_history(run_dir)[: int(epoch_counter.numpy())]
+    if chief:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "spec.ns").write_text(spec_text)
+
+    step_fns = make_steps(
+        strategy, models, optimizer, network.classes, config.label_smoothing, global_batch
+    )
+    distributed_train = strategy.experimental_distribute_dataset(train_data)
+    distributed_test = strategy.experimental_distribute_dataset(test_data)
+    writer = tf.summary.create_file_writer(str(run_dir / "logs")) if chief else None
+    quiet = Console(quiet=True)
+    out = console if chief else quiet
+
+    out.print(
+        f"training {network.name} on {config.dataset.name}: {len(data.train_labels):,} "
+        f"images, {steps} steps of {global_batch} per epoch, {replicas} replica(s) "
+        f"({type(strategy).__name__}), run dir {run_dir}"
+    )
+    start_epoch = int(epoch_counter.numpy())
+    for epoch in range(start_epoch, config.epochs):
+        record = _train_epoch(
+            network, config, step_fns, distributed_train, optimizer, epoch, steps, global_batch, out
+        )
+        record.update(_evaluate(step_fns, distributed_test))
+        history.append(record)
+        epoch_counter.assign(epoch + 1)
+        if chief:
+            write_metrics(run_dir, history, {"network": network.name, "replicas": replicas})
+            assert writer is not None
+            with writer.as_default(step=epoch + 1):
+                for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
+                    tf.summary.scalar(key, record[key])
+        manager.save(checkpoint_number=epoch + 1)
+        out.print(
+            f"epoch {epoch + 1}/{config.epochs}  loss {record['loss']:.4f}  acc "
+            f"{record['accuracy']:.4f}  val_loss {record['val_loss']:.4f}  val_acc "
+            f"{record['val_accuracy']:.4f}  lr {record['lr']:.3g}  {record['seconds']:.1f}s  "
+            f"{record['images_per_second']:.0f} img/s"
+        )
+    if chief:
+        models.inference.save(run_dir / "model.keras")
+    else:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    last = history[-1] if history else {"val_accuracy": math.nan, "val_loss": math.nan}
+    return RunResult(run_dir, len(history), float(last["val_accuracy"]), float(last["val_loss"]))
+
+
+def _train_epoch(
+    network: Network,
+    config: TrainConfig,
+    step_fns: Any,
+    batches: Any,
+    optimizer: keras.optimizers.Optimizer,
+    epoch: int,
+    steps: int,
+    global_batch: int,
+    out: Console,
+) -> dict[str, Any]:
+    total_loss = total_correct = 0.0
+    start = time.perf_counter()
+    columns = (
+        TextColumn(f"epoch {epoch + 1}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=out, transient=True) as progress:
+        task = progress.add_task("train", total=steps, status="")
+        for step, batch in zip(range(steps), batches, strict=False):
+            lr = learning_rate(
+                config.optimizer.lr, config.schedule, epoch + step / steps, config.epochs
+            )
+            optimizer.learning_rate.assign(lr)
+            loss, correct = (float(v) for v in step_fns.train(batch))
+            if not np.isfinite(loss):
+                raise _fail(
+                    network,
+                    "nan-loss",
+                    f"the loss became {loss} at epoch {epoch + 1} step {step + 1}",
+                    hint="lower the learning rate (--lr) or add batch norm",
+                )
+            total_loss += loss
+            total_correct += correct
+            seen = (step + 1) * global_batch
+            rate = seen / (time.perf_counter() - start)
+            progress.update(
+                task, advance=1, status=f"loss {total_loss / (step + 1):.4f}  {rate:.0f} img/s"
+            )
+    seconds = time.perf_counter() - start
+    return {
+        "epoch": epoch + 1,
+        "loss": total_loss / steps,
+        "accuracy": total_correct / (steps * global_batch),
+        "lr": float(optimizer.learning_rate.numpy()),
+        "seconds": seconds,
+        "images_per_second": steps * global_batch / seconds,
+    }
+
+
+def _evaluate(step_fns: Any, batches: Any) -> dict[str, float]:
+    total_loss = total_correct = count = 0.0
+    for batch in batches:
+        loss, correct, seen = (float(v) for v in step_fns.evaluate(batch))
+        total_loss, total_correct, count = total_loss + loss, total_correct + correct, count + seen
+    return {"val_loss": total_loss / max(count, 1), "val_accuracy": total_correct / max(count, 1)}
