@@ -18,6 +18,9 @@ ALLOWED_GLOBALS = {
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
+    # Python 3 writes bytes at protocol 2 as _codecs.encode(text, "latin1"), as re-pickled
+    # copies of the archives do; it only encodes a string.
+    ("_codecs", "encode"),
 }
 
 
