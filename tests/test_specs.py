@@ -45,3 +45,40 @@ def test_reference_parameter_counts(name: str, params: int) -> None:
 def test_named_stage_shapes(name: str, stages: dict[str, tuple[int, int, int]]) -> None:
     layers = {layer.name: layer.output for layer in check_file(Path("specs") / f"{name}.ns").layers}
     assert {stage: layers[stage] for stage in stages} == stages
+
+
+EXAMPLES = sorted(Path("examples/cifar100").glob("*.ns"))
+
+
+def line_of(path: Path, text: str, after: str = "") -> int:
+    lines = path.read_text().split("\n")
+    start = lines.index(after) if after else 0
+    return next(i for i, line in enumerate(lines[start:], start + 1) if line.strip() == text)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+def test_cifar100_examples_build(example: Path) -> None:
+    report = check_file(example)
+    assert not report.has_errors, [d.message for d in report.diagnostics]
+    assert report.classes == 100
+
+
+def test_the_naive_googlenet_collapses_at_the_pool_before_stage_5() -> None:
+    path = Path("examples/cifar100/naive_googlenet.ns")
+    collapse = [d for d in check_file(path).diagnostics if d.code == "collapse"]
+    pool_line = line_of(path, "maxpool 3x3/2", after="  inception 4e 256/160-320/32-128/128")
+    assert [(d.line, d.column) for d in collapse] == [(pool_line, 3)]
+
+
+@pytest.mark.parametrize("name", ["stride1", "upscaled_224"])
+def test_keeping_the_grid_checks_clean(name: str) -> None:
+    assert check_file(Path("examples/cifar100") / f"{name}.ns").diagnostics == ()
+
+
+@pytest.mark.parametrize(
+    "name", ["stem_stride1", "stem_no_pool", "minus_one_group", "minus_two_groups"]
+)
+def test_partial_fixes_avoid_the_collapse_but_still_warn(name: str) -> None:
+    codes = {d.code for d in check_file(Path("examples/cifar100") / f"{name}.ns").diagnostics}
+    assert "collapse" not in codes
+    assert "window-exceeds-map" in codes
