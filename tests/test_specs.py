@@ -10,6 +10,7 @@ from netspec.api import check_file
 
 EXPECTED_PARAMS = {
     "googlenet": 6_998_552,
+    "googlenet_bn": 11_305_256,
     "inception_v3": 23_851_784,
     "inception_resnet_v2": 55_873_736,
 }
@@ -25,6 +26,8 @@ STAGE_SHAPES = {
         "block17_20": (17, 17, 1088), "mixed_7a": (8, 8, 2080), "block8_10": (8, 8, 2080),
     },
     "googlenet": {"5b": (7, 7, 1024)},
+    "googlenet_bn": {"3b": (28, 28, 320), "3c": (14, 14, 576), "4c": (14, 14, 608),
+                     "4e": (7, 7, 1056), "5b": (7, 7, 1024)},
     "cifar_trimmed": {"3b": (32, 32, 480), "4e": (16, 16, 832), "5b": (8, 8, 1024)},
 }  # fmt: skip
 
@@ -82,3 +85,11 @@ def test_partial_fixes_avoid_the_collapse_but_still_warn(name: str) -> None:
     codes = {d.code for d in check_file(Path("examples/cifar100") / f"{name}.ns").diagnostics}
     assert "collapse" not in codes
     assert "window-exceeds-map" in codes
+
+
+def test_an_instance_row_points_at_the_line_that_wrote_it() -> None:
+    path = Path("specs/googlenet_bn.ns")
+    layers = {layer.name: layer for layer in check_file(path).layers}
+    lines = path.read_text().split("\n")
+    written = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("reduce 3c"))
+    assert (layers["3c"].line, layers["3c"].column) == (written, 3)

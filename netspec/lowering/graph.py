@@ -90,15 +90,19 @@ class GraphBuilder:
             "aux": scope.aux,
         }
 
-    def rename(self, old: str, new: str, start: int) -> None:
-        """Give the output layer of an instance the instance's own name."""
+    def rename(self, old: str, new: str, start: int, pos: ast.Pos) -> None:
+        """Give the output layer of an instance the instance's own name and place, so the
+        summary row `3c` points at the line that wrote `3c`, not at the module's body."""
+        span = Span(line=pos.line, column=pos.column)
         for index in range(start, len(self.layers)):
             layer = self.layers[index]
             inputs = tuple(new if name == old else name for name in layer.inputs)
-            if layer.name == old or inputs != layer.inputs:
+            if layer.name == old:
                 self.layers[index] = layer.model_copy(
-                    update={"name": new if layer.name == old else layer.name, "inputs": inputs}
+                    update={"name": new, "inputs": inputs, "span": span}
                 )
+            elif inputs != layer.inputs:
+                self.layers[index] = layer.model_copy(update={"inputs": inputs})
         self.aux_heads = [
             head.model_copy(update={"tap": new}) if head.tap == old else head
             for head in self.aux_heads
@@ -268,6 +272,7 @@ class GraphBuilder:
             current,
             scope.bindings,
             scope.module_stack,
+            statement.pos,
         )
 
     def instance(self, statement: ast.InstanceStmt, scope: Scope, current: str) -> str:
@@ -294,7 +299,14 @@ class GraphBuilder:
             name, pos = f"{module.name}_{self._instances[module.name]}", statement.pos
         assert pos is not None
         return self.expand_instance(
-            name, pos, module.body, scope, current, bindings, (*scope.module_stack, module.name)
+            name,
+            pos,
+            module.body,
+            scope,
+            current,
+            bindings,
+            (*scope.module_stack, module.name),
+            statement.pos,
         )
 
     def arguments(
@@ -334,7 +346,9 @@ class GraphBuilder:
         current: str,
         bindings: dict[str, int | float],
         module_stack: tuple[str, ...],
+        statement_pos: ast.Pos,
     ) -> str:
+        """`pos` is the instance name's (for duplicate names); `statement_pos` the line's."""
         full_name = "/".join(part for part in (scope.instance_prefix, name) if part)
         self.claim(full_name, pos, scope)
         del self._lines_of[full_name]  # reserved until the output layer takes it
@@ -353,7 +367,7 @@ class GraphBuilder:
             if len(self.diagnostics) > reported:
                 return current  # its body failed and said why; "adds no layers" would be noise
             raise self.resolver(scope).fail("empty-module", f"'{name}' adds no layers", pos)
-        self.rename(output, full_name, start)
+        self.rename(output, full_name, start, statement_pos)
         return full_name
 
     def repeat(self, statement: ast.RepeatStmt, scope: Scope, current: str) -> str:
