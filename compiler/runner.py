@@ -24,10 +24,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from compiler.build import build_models
 from compiler.datasets import ArrayDataset, DatasetError, load_dataset
 from compiler.distribute import StrategyError, choose_strategy, is_chief
+from compiler.hardware import cpu_peak_flops, training_flops_per_image
 from compiler.loop import make_steps
 from compiler.optim import learning_rate, make_optimizer
 from compiler.pipeline import make_datasets
 from compiler.run_dir import default_run_dir, newest_run_dir, read_history, write_metrics
+from netspec.analysis.analyse import analyse
 from netspec.diagnostics import Diagnostic, error
 from netspec.ir import Network, Span, TrainConfig
 
@@ -45,6 +47,7 @@ class RunOptions:
     resume: bool = False
     seed: int | None = None
     steps_per_epoch: int | None = None
+    peak_tflops: float | None = None
 
 
 @dataclass(frozen=True)
@@ -198,12 +201,14 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
         f"images, {steps} steps of {global_batch} per epoch, {replicas} replica(s) "
         f"({type(strategy).__name__}), run dir {run_dir}"
     )
+    utilisation = _utilisation(network, options, strategy)
     start_epoch = int(epoch_counter.numpy())
     for epoch in range(start_epoch, config.epochs):
         record = _train_epoch(
             network, config, step_fns, distributed_train, optimizer, epoch, steps, global_batch, out
         )
         record.update(_evaluate(step_fns, distributed_test))
+        record["mfu"] = utilisation(record["images_per_second"])
         history.append(record)
         epoch_counter.assign(epoch + 1)
         if chief:
@@ -218,6 +223,7 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
             f"{record['accuracy']:.4f}  val_loss {record['val_loss']:.4f}  val_acc "
             f"{record['val_accuracy']:.4f}  lr {record['lr']:.3g}  {record['seconds']:.1f}s  "
             f"{record['images_per_second']:.0f} img/s"
+            + (f"  MFU {record['mfu']:.1%}" if record["mfu"] is not None else "")
         )
     if chief:
         models.inference.save(run_dir / "model.keras")
@@ -225,6 +231,21 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
     last = history[-1] if history else {"val_accuracy": math.nan, "val_loss": math.nan}
     return RunResult(run_dir, len(history), float(last["val_accuracy"]), float(last["val_loss"]))
+
+
+def _utilisation(network: Network, options: RunOptions, strategy: tf.distribute.Strategy) -> Any:
+    """images/s -> the share of the devices' peak the model's own FLOPs use (None: no peak)."""
+    totals = analyse(network).totals
+    gpus = tf.config.list_physical_devices("GPU")
+    if options.peak_tflops:
+        peak = options.peak_tflops * 1e12 * strategy.num_replicas_in_sync
+    else:
+        # On GPUs the peak depends on the card and precision: say it with --peak-tflops.
+        peak = None if gpus else cpu_peak_flops()
+    if totals is None or not peak:
+        return lambda images_per_second: None
+    per_image = training_flops_per_image(totals.macs + totals.aux_macs)
+    return lambda images_per_second: images_per_second * per_image / peak
 
 
 def _train_epoch(

@@ -175,6 +175,12 @@ def train(
         ),
     ] = False,
     seed: Annotated[int | None, typer.Option(help="Override the random seed.")] = None,
+    peak_tflops: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Peak TFLOP/s of one device, for the MFU figure (detected on CPUs)."
+        ),
+    ] = None,
     steps_per_epoch: Annotated[
         int | None,
         typer.Option(min=1, help="Cap the training steps per epoch (quick trials, benchmarks)."),
@@ -195,6 +201,7 @@ def train(
         resume=resume,
         seed=seed,
         steps_per_epoch=steps_per_epoch,
+        peak_tflops=peak_tflops,
     )
     try:
         result = run(network, text, options, out)

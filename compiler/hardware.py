@@ -1,0 +1,33 @@
+"""The device's peak fp32 throughput, for model-FLOP utilisation (MFU)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# fp32 FLOPs per core per cycle: two FMA units of 16 lanes (AVX-512), 8 lanes (AVX2+FMA).
+FLOPS_PER_CYCLE = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
+
+
+def cpu_peak_flops(cpuinfo: str | None = None) -> float | None:
+    """cores x clock x FLOPs per cycle, read from /proc/cpuinfo; None where it cannot say."""
+    if cpuinfo is None:
+        path = Path("/proc/cpuinfo")
+        if not path.exists():
+            return None
+        cpuinfo = path.read_text()
+    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    try:
+        megahertz = float(fields["cpu MHz"])
+    except (KeyError, ValueError):
+        return None
+    flags = set(fields.get("flags", "").split())
+    per_cycle = next((flops for flag, flops in FLOPS_PER_CYCLE if flag in flags), 4)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) * megahertz * 1e6 * per_cycle
+
+
+def training_flops_per_image(macs: int) -> float:
+    """Forward (2 FLOPs per multiply-add) plus backward (about twice the forward)."""
+    return 2 * macs * 3
