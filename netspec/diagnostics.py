@@ -34,28 +34,15 @@ class Diagnostic(BaseModel):
 def error(
     code: str, message: str, file: str = "", line: int = 0, column: int = 0, hint: str | None = None
 ) -> Diagnostic:
-    return Diagnostic(
-        severity=Severity.error,
-        code=code,
-        message=message,
-        file=file,
-        line=line,
-        column=column,
-        hint=hint,
-    )
+    return Diagnostic(severity=Severity.error, code=code, message=message, file=file,
+                      line=line, column=column, hint=hint)  # fmt: skip
 
 
 def warning(
     code: str, message: str, file: str = "", line: int = 0, column: int = 0, hint: str | None = None
 ) -> Diagnostic:
-    return Diagnostic(
-        severity=Severity.warning,
-        code=code,
-        message=message,
-        file=file,
-        line=line,
-        column=column,
-        hint=hint,
+    return error(code, message, file, line, column, hint).model_copy(
+        update={"severity": Severity.warning}
     )
 
 

@@ -77,26 +77,20 @@ def conv_attributes(
 _CONV_OPTIONS = [*PADDINGS, "bn", "nobn", "bias", "nobias", *ACTIVATIONS]
 
 
-def padding_option(
-    options: tuple[ast.Option, ...], default: str, resolver: Resolver, where: str
+def choice_option(
+    options: tuple[ast.Option, ...],
+    default: str,
+    choices: tuple[str, ...],
+    resolver: Resolver,
+    where: str,
 ) -> str:
-    padding = default
+    """The last of `options`, each of which must be a bare flag from `choices`."""
+    chosen = default
     for option in options:
-        if option.name not in PADDINGS or option.values:
-            raise unknown_option(resolver, option, where, list(PADDINGS))
-        padding = option.name
-    return padding
-
-
-def activation_option(
-    options: tuple[ast.Option, ...], default: str, resolver: Resolver, where: str
-) -> str:
-    activation = default
-    for option in options:
-        if option.name not in ACTIVATIONS or option.values:
-            raise unknown_option(resolver, option, where, list(ACTIVATIONS))
-        activation = option.name
-    return activation
+        if option.name not in choices or option.values:
+            raise unknown_option(resolver, option, where, list(choices))
+        chosen = option.name
+    return chosen
 
 
 def batch_norm_options(
@@ -170,14 +164,16 @@ def build_layer(
         # Without `/S` a pool steps by its window, as Keras' pooling layers do.
         window, stride = _window(statement.kernel, resolver, default_stride=None)
         pool = MaxPool if kind == "maxpool" else AvgPool
-        padding = padding_option(options, defaults.pool_padding, resolver, kind)
+        padding = choice_option(options, defaults.pool_padding, PADDINGS, resolver, kind)
         return pool(**common, window=window, stride=stride, padding=padding)
     if kind == "dense":
         assert statement.size is not None
         return Dense(
             **common,
             units=resolver.positive_int(statement.size, "dense units"),
-            activation=activation_option(options, defaults.dense_activation, resolver, "dense"),
+            activation=choice_option(
+                options, defaults.dense_activation, ACTIVATIONS, resolver, "dense"
+            ),
         )
     if kind == "dropout":
         assert statement.size is not None

@@ -17,12 +17,13 @@ from netspec.ir import (
     TrainConfig,
 )
 from netspec.lowering.layers import (
+    ACTIVATIONS,
+    PADDINGS,
     Defaults,
-    activation_option,
     batch_norm_options,
+    choice_option,
     conv_attributes,
     lrn_options,
-    padding_option,
 )
 from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver, unknown_option
 from netspec.syntax import ast
@@ -36,7 +37,8 @@ def apply_defaults(line: ast.SettingLine, defaults: Defaults, resolver: Resolver
         return replace(defaults, conv=conv_attributes(options, defaults.conv, resolver))
     if line.key == "pool":
         return replace(
-            defaults, pool_padding=padding_option(options, defaults.pool_padding, resolver, "pool")
+            defaults,
+            pool_padding=choice_option(options, defaults.pool_padding, PADDINGS, resolver, "pool"),
         )
     if line.key == "bn":
         return replace(
@@ -45,8 +47,8 @@ def apply_defaults(line: ast.SettingLine, defaults: Defaults, resolver: Resolver
     if line.key == "dense":
         return replace(
             defaults,
-            dense_activation=activation_option(
-                options, defaults.dense_activation, resolver, "dense"
+            dense_activation=choice_option(
+                options, defaults.dense_activation, ACTIVATIONS, resolver, "dense"
             ),
         )
     if line.key == "lrn":
