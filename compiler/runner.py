@@ -212,7 +212,13 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
         history.append(record)
         epoch_counter.assign(epoch + 1)
         if chief:
-            write_metrics(run_dir, history, {"network": network.name, "replicas": replicas})
+            # The optimizer's step count shows a resumed run continued its state.
+            extra = {
+                "network": network.name,
+                "replicas": replicas,
+                "optimizer_steps": int(optimizer.iterations.numpy()),
+            }
+            write_metrics(run_dir, history, extra)
             assert writer is not None
             with writer.as_default(step=epoch + 1):
                 for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):

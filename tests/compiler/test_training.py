@@ -79,8 +79,10 @@ def test_a_killed_run_resumes_from_its_last_complete_epoch(tmp_path: Path) -> No
 
     done = train(*args, "--resume")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    history = metrics(run_dir)["history"]
-    assert [record["epoch"] for record in history] == [1, 2, 3, 4]
+    result = metrics(run_dir)
+    assert [record["epoch"] for record in result["history"]] == [1, 2, 3, 4]
+    # 4 epochs of 12 steps: had the optimizer restarted, fewer steps would be counted.
+    assert result["optimizer_steps"] == 4 * 12
     assert f"epoch {completed_before + 1}/4" in done.stdout
     assert "epoch 1/4" not in done.stdout or completed_before == 0
 
