@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from netspec.analysis.analyse import analyse
@@ -89,7 +90,26 @@ def check_text(text: str, file: str = "<spec>", input_size: InputSize | None = N
             totals=None,
             diagnostics=exc.diagnostics,
         )
-    return analyse(network)
+    report = analyse(network)
+    kept = tuple(d for d in report.diagnostics if not _allowed(d, text))
+    return report if kept == report.diagnostics else report.model_copy(update={"diagnostics": kept})
+
+
+_ALLOW = re.compile(r"#.*\ballow:\s*([\w\-, ]+)")
+
+
+def _allowed(diagnostic: Diagnostic, text: str) -> bool:
+    """A warning whose source line says `# allow: CODE` is one the author has weighed.
+
+    Errors cannot be allowed: they are what cannot build.
+    """
+    if diagnostic.is_error or not diagnostic.line:
+        return False
+    lines = text.split("\n")
+    if diagnostic.line > len(lines):
+        return False
+    match = _ALLOW.search(lines[diagnostic.line - 1])
+    return bool(match) and diagnostic.code in {c.strip() for c in match.group(1).split(",")}
 
 
 def check_file(path: str | Path, input_size: InputSize | None = None) -> Report:

@@ -108,6 +108,11 @@ def totals_lines(report: Report) -> list[str]:
     lines = [
         f"parameters     {totals.params:>14,}  inference model (aux heads dropped)",
     ]
+    if totals.non_trainable_params:
+        lines.append(
+            f"  trainable    {totals.trainable_params:>14,}  (the rest: batch norm's moving "
+            "statistics)"
+        )
     if totals.aux_params:
         lines.append(
             f"  aux heads    {totals.aux_params:>14,}  training only; "

@@ -12,7 +12,7 @@ from netspec.analysis.report import (
 )
 from netspec.analysis.rules import RULES, Facts, ShapeError
 from netspec.diagnostics import Diagnostic, error
-from netspec.ir import Conv, Network, ResidualMerge
+from netspec.ir import BatchNorm, Conv, Network, ResidualMerge
 from netspec.ir.layers import LayerBase
 
 
@@ -73,10 +73,21 @@ def _keras_tensors(layer: LayerBase, facts: dict[str, Facts]) -> int:
     return 1
 
 
+def _moving_statistics(layer: LayerBase, facts: dict[str, Facts]) -> int:
+    """Batch norm's moving mean and variance: counted as parameters, never trained."""
+    if isinstance(layer, Conv) and layer.batch_norm is not None:
+        return 2 * layer.filters
+    if isinstance(layer, BatchNorm):
+        return 2 * facts[layer.name].shape.channels
+    return 0
+
+
 def _totals(network: Network, facts: dict[str, Facts]) -> Totals:
-    params = aux_params = macs = aux_macs = activation_elements = 0
+    params = aux_params = macs = aux_macs = activation_elements = non_trainable = 0
     for layer in network.layers[1:]:
         fact = facts[layer.name]
+        if not layer.aux:
+            non_trainable += _moving_statistics(layer, facts)
         if layer.aux:
             aux_params += fact.params
             aux_macs += fact.macs
@@ -91,6 +102,7 @@ def _totals(network: Network, facts: dict[str, Facts]) -> Totals:
         aux_params=aux_params,
         macs=macs,
         aux_macs=aux_macs,
+        non_trainable_params=non_trainable,
         training_activation_bytes=activation_elements * BYTES_PER_FLOAT32,
     )
 

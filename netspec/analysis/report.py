@@ -45,6 +45,8 @@ class Totals(Frozen):
     aux_params: int
     macs: int
     aux_macs: int
+    # Of `params`: batch norm's moving statistics, which Keras counts and PyTorch does not.
+    non_trainable_params: int
     # fp32 bytes of every Keras layer output a training step keeps for the backward pass,
     # per example, aux heads included (a conv, its batch norm and its activation each count).
     training_activation_bytes: int
@@ -52,6 +54,10 @@ class Totals(Frozen):
     @property
     def params_with_aux(self) -> int:
         return self.params + self.aux_params
+
+    @property
+    def trainable_params(self) -> int:
+        return self.params - self.non_trainable_params
 
     @property
     def flops(self) -> int:
@@ -102,6 +108,7 @@ class Report(Frozen):
             "total_params": totals.params if totals else None,
             "aux_params": totals.aux_params if totals else None,
             "total_params_with_aux": totals.params_with_aux if totals else None,
+            "trainable_params": totals.trainable_params if totals else None,
             "total_macs": totals.macs if totals else None,
             "total_flops": totals.flops if totals else None,
             "training_activation_bytes": totals.training_activation_bytes if totals else None,

@@ -27,6 +27,8 @@ def test_keras_agrees_with_check_on_every_shipped_spec(shipped_spec: Path) -> No
     try:
         assert models.inference.count_params() == report.totals.params
         assert models.training.count_params() == report.totals.params_with_aux
+        frozen = sum(int(w.numpy().size) for w in models.inference.non_trainable_weights)
+        assert frozen == report.totals.non_trainable_params
         for layer in report.layers:
             expected = (None, layer.output[2]) if layer.flat else (None, *layer.output)
             actual = tuple(models.training.get_layer(keras_name(layer.name)).output.shape)

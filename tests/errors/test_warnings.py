@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from netspec.api import check_text
 from netspec.diagnostics import Severity
-from tests.helpers import CLASSIFIER, check, diagnose, header
+from tests.helpers import CLASSIFIER, check, diagnose, header, spec
 
 COLLAPSING = "maxpool 2x2\nmaxpool 2x2\nmaxpool 2x2\nconv 3x3 16\nconv 1x1 16\n" + CLASSIFIER
 EARLY_FULL_FIELD = (
@@ -94,3 +95,19 @@ def test_a_small_classifier_cnn_has_no_receptive_field_warning() -> None:
 def test_aux_layers_do_not_warn() -> None:
     body = "conv 3x3 64\naux a:\n  conv 1x1 2\n  gap\n  dense classes\n" + CLASSIFIER
     assert diagnose(body) == []
+
+
+def test_a_warning_can_be_allowed_on_its_line_but_an_error_cannot() -> None:
+    body = "conv 3x3 8\nconv 1x7 8\nconv 7x1 8\ngap\ndense classes\n"
+    warned = check(body).diagnostics
+    assert [d.code for d in warned] == ["factorization-grid"]
+    line = warned[0].line
+    lines = spec(body).split("\n")
+    lines[line - 1] += "   # allow: bottleneck, factorization-grid"
+    assert check_text("\n".join(lines)).diagnostics == ()
+    lines[line - 1] = lines[line - 1].replace("factorization-grid", "collapse")
+    assert [d.code for d in check_text("\n".join(lines)).diagnostics] == ["factorization-grid"]
+    broken = spec(
+        "conv 3x3 8\nmaxpool 40x40 valid   # allow: window-too-large\ngap\ndense classes\n"
+    )
+    assert [d.code for d in check_text(broken).diagnostics] == ["window-too-large"]
