@@ -11,6 +11,7 @@ from netspec.api import check_file
 EXPECTED_PARAMS = {
     "googlenet": 6_998_552,
     "googlenet_bn": 11_305_256,
+    "inception_v4": 42_742_984,
     "inception_v3": 23_851_784,
     "inception_resnet_v2": 55_873_736,
 }
@@ -26,6 +27,10 @@ STAGE_SHAPES = {
         "block17_20": (17, 17, 1088), "mixed_7a": (8, 8, 2080), "block8_10": (8, 8, 2080),
     },
     "googlenet": {"5b": (7, 7, 1024)},
+    "inception_v4": {"mixed_3a": (73, 73, 160), "mixed_4a": (71, 71, 192),
+                     "mixed_5a": (35, 35, 384), "inception_a_4": (35, 35, 384),
+                     "reduction_a": (17, 17, 1024), "inception_b_7": (17, 17, 1024),
+                     "reduction_b": (8, 8, 1536), "inception_c_3": (8, 8, 1536)},
     "googlenet_bn": {"3b": (28, 28, 320), "3c": (14, 14, 576), "4c": (14, 14, 608),
                      "4e": (7, 7, 1056), "5b": (7, 7, 1024)},
     "cifar_trimmed": {"3b": (32, 32, 480), "4e": (16, 16, 832), "5b": (8, 8, 1024)},
@@ -42,6 +47,15 @@ def test_reference_parameter_counts(name: str, params: int) -> None:
     report = check_file(Path("specs") / f"{name}.ns")
     assert report.totals is not None
     assert report.totals.params == params
+
+
+def test_inception_v4_trainable_parameters_match_the_reference_port() -> None:
+    # timm's inception_v4 (Cadene's port, 1000 classes): batch norm's moving statistics,
+    # which Keras counts as parameters, are not among PyTorch's parameters.
+    totals = check_file(Path("specs/inception_v4.ns")).totals
+    assert totals is not None
+    assert totals.trainable_params == 42_679_816
+    assert round(totals.macs / 1e9, 1) == 12.3
 
 
 @pytest.mark.parametrize(("name", "stages"), STAGE_SHAPES.items())

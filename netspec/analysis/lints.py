@@ -20,8 +20,10 @@ BOTTLENECK_RATIO = 4.0
 # A bottleneck in the first third of the trunk is "early" (the paper: worst there).
 EARLY_FRACTION = 1 / 3
 # "Long before the head": more than this share of the inference multiply-adds comes after
-# the layer whose receptive field first covers the whole input.
-LATE_COMPUTE_FRACTION = 0.5
+# the layer whose receptive field first covers the whole input. Calibrated on the shipped
+# specs: the reference nets reach at most 53% (Inception-v4), the ImageNet GoogLeNet run
+# on 32x32 CIFAR 62%.
+LATE_COMPUTE_FRACTION = 0.55
 # Grids on which 1xn then nx1 works (the paper: roughly 12 to 20; Inception-v4 and the
 # Inception-ResNets by the same authors factorize 3x3 on 8x8, so the lower bound is 8).
 FACTORIZATION_GRID = (8, 20)
