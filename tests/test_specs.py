@@ -14,6 +14,7 @@ EXPECTED_PARAMS = {
     "inception_v4": 42_742_984,
     "inception_v3": 23_851_784,
     "inception_resnet_v2": 55_873_736,
+    "inception_resnet_v1": 24_371_384,
 }
 
 STAGE_SHAPES = {
@@ -25,6 +26,10 @@ STAGE_SHAPES = {
     "inception_resnet_v2": {
         "mixed_5b": (35, 35, 320), "block35_10": (35, 35, 320), "mixed_6a": (17, 17, 1088),
         "block17_20": (17, 17, 1088), "mixed_7a": (8, 8, 2080), "block8_10": (8, 8, 2080),
+    },
+    "inception_resnet_v1": {
+        "block35_5": (35, 35, 256), "mixed_6a": (17, 17, 896), "block17_10": (17, 17, 896),
+        "mixed_7a": (8, 8, 1792), "block8_6": (8, 8, 1792),
     },
     "googlenet": {"5b": (7, 7, 1024)},
     "inception_v4": {"mixed_3a": (73, 73, 160), "mixed_4a": (71, 71, 192),
@@ -56,6 +61,20 @@ def test_inception_v4_trainable_parameters_match_the_reference_port() -> None:
     assert totals is not None
     assert totals.trainable_params == 42_679_816
     assert round(totals.macs / 1e9, 1) == 12.3
+
+
+def test_inception_resnet_v1_trunk_matches_facenet() -> None:
+    # FaceNet's Keras ports of the reference implementation print 22,808,144 parameters
+    # (22,779,312 trainable): this trunk plus a 128-d embedding head of a dense layer
+    # without bias and a batch norm without gamma (beta trainable; mean, variance not).
+    report = check_file(Path("specs/inception_resnet_v1.ns"))
+    names = [layer.name for layer in report.layers]
+    trunk = report.layers[: names.index("block8_6") + 1]
+    embedding = 1792 * 128
+    assert sum(layer.params for layer in trunk) + embedding + 3 * 128 == 22_808_144
+    assert report.totals is not None
+    non_trainable = report.totals.params - report.totals.trainable_params
+    assert 22_808_144 - (non_trainable + 2 * 128) == 22_779_312
 
 
 @pytest.mark.parametrize(("name", "stages"), STAGE_SHAPES.items())
