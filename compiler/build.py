@@ -40,7 +40,17 @@ def _batch_norm(options: ir.BatchNormOptions, name: str) -> keras.layers.Layer:
 
 def _conv(layer: ir.Conv, inputs: Sequence[Tensor]) -> Tensor:
     name = keras_name(layer.name)
-    has_bn = layer.batch_norm is not None
+    if layer.batch_norm is None:
+        # The activation stays inside Conv2D, as hand-written Keras has it: one layer, one op.
+        return keras.layers.Conv2D(
+            layer.filters,
+            layer.kernel,
+            strides=layer.stride,
+            padding=layer.padding,
+            use_bias=layer.bias,
+            activation=_activation(layer.activation),
+            name=name,
+        )(inputs[0])
     has_activation = layer.activation != "linear"
     x = keras.layers.Conv2D(
         layer.filters,
@@ -48,10 +58,9 @@ def _conv(layer: ir.Conv, inputs: Sequence[Tensor]) -> Tensor:
         strides=layer.stride,
         padding=layer.padding,
         use_bias=layer.bias,
-        name=f"{name}_conv" if has_bn or has_activation else name,
+        name=f"{name}_conv",
     )(inputs[0])
-    if layer.batch_norm is not None:
-        x = _batch_norm(layer.batch_norm, f"{name}_bn" if has_activation else name)(x)
+    x = _batch_norm(layer.batch_norm, f"{name}_bn" if has_activation else name)(x)
     if has_activation:
         x = keras.layers.Activation(layer.activation, name=name)(x)
     return x
