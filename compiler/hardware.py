@@ -6,11 +6,16 @@ import os
 from pathlib import Path
 
 # fp32 FLOPs per core per cycle: two FMA units of 16 lanes (AVX-512), 8 lanes (AVX2+FMA).
-FLOPS_PER_CYCLE = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
+FLOAT32_PER_CYCLE = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
+# bf16: AMX's tile unit does 1,024 per cycle, AVX-512 BF16's dot products 128; a CPU with
+# neither converts to float32 and runs at the float32 rate.
+BFLOAT16_PER_CYCLE = (("amx_bf16", 1024), ("avx512_bf16", 128), *FLOAT32_PER_CYCLE)
+FLOPS_PER_CYCLE = {"float32": FLOAT32_PER_CYCLE, "bfloat16": BFLOAT16_PER_CYCLE}
 
 
-def cpu_peak_flops(cpuinfo: str | None = None) -> float | None:
-    """cores x clock x FLOPs per cycle, read from /proc/cpuinfo; None where it cannot say."""
+def cpu_peak_flops(cpuinfo: str | None = None, dtype: str = "float32") -> float | None:
+    """cores x clock x FLOPs per cycle at `dtype` (the compute precision), read from
+    /proc/cpuinfo; None where it cannot say."""
     if cpuinfo is None:
         path = Path("/proc/cpuinfo")
         if not path.exists():
@@ -23,7 +28,7 @@ def cpu_peak_flops(cpuinfo: str | None = None) -> float | None:
     except (KeyError, ValueError):
         return None
     flags = set(fields.get("flags", "").split())
-    per_cycle = next((flops for flag, flops in FLOPS_PER_CYCLE if flag in flags), 4)
+    per_cycle = next((flops for flag, flops in FLOPS_PER_CYCLE[dtype] if flag in flags), 4)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (cores or 1) * megahertz * 1e6 * per_cycle
 

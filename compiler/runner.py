@@ -13,7 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import keras
 import numpy as np
@@ -28,10 +28,12 @@ from compiler.hardware import cpu_peak_flops, training_flops_per_image
 from compiler.loop import make_steps
 from compiler.optim import learning_rate, make_optimizer
 from compiler.pipeline import make_datasets
+from compiler.precision import dtype_policy, policy_name, wrap_optimizer
 from compiler.run_dir import default_run_dir, newest_run_dir, read_history, write_metrics
 from netspec.analysis.analyse import analyse
 from netspec.diagnostics import Diagnostic, error
-from netspec.ir import Network, Span, TrainConfig
+from netspec.ir import DatasetConfig, Network, Span, TrainConfig
+from netspec.ir.training import DatasetName
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ class RunOptions:
     seed: int | None = None
     steps_per_epoch: int | None = None
     peak_tflops: float | None = None
+    dataset: str | None = None
+    jit: bool = False
+    mixed_precision: bool = False
+    steps_per_execution: int = 1
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,17 @@ def effective_config(network: Network, options: RunOptions) -> TrainConfig:
         update["seed"] = options.seed
     if options.lr is not None:
         update["optimizer"] = config.optimizer.model_copy(update={"lr": options.lr})
+    if options.dataset is not None:
+        if options.dataset not in get_args(DatasetName):
+            raise _fail(
+                network,
+                "dataset",
+                f"unknown dataset '{options.dataset}': use one of "
+                + ", ".join(get_args(DatasetName)),
+            )
+        # --dataset folder takes its folder from --data-dir.
+        path = str(options.data_dir) if options.dataset == "folder" and options.data_dir else None
+        update["dataset"] = DatasetConfig(name=options.dataset, path=path)
     return config.model_copy(update=update)
 
 
@@ -94,6 +111,7 @@ def _load_data(network: Network, config: TrainConfig, options: RunOptions) -> Ar
             path=dataset.path,
             data_dir=options.data_dir,
             image_size=(source.height, source.width, source.channels),
+            classes=network.classes,
             seed=config.seed,
         )
     except DatasetError as exc:
@@ -167,9 +185,12 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
             config.dataset.span,
         )
 
-    with strategy.scope():
+    policy = policy_name(options.mixed_precision)
+    with strategy.scope(), dtype_policy(policy):
         models = build_models(network)
-        optimizer = make_optimizer(config.optimizer, config.optimizer.lr, config.weight_decay)
+        optimizer = wrap_optimizer(
+            make_optimizer(config.optimizer, config.optimizer.lr, config.weight_decay), policy
+        )
         optimizer.build(models.training.trainable_variables)
         epoch_counter = tf.Variable(0, dtype=tf.int64, trainable=False)
         checkpoint = tf.train.Checkpoint(
@@ -188,7 +209,13 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
         (run_dir / "spec.ns").write_text(spec_text)
 
     step_fns = make_steps(
-        strategy, models, optimizer, network.classes, config.label_smoothing, global_batch
+        strategy,
+        models,
+        optimizer,
+        network.classes,
+        config.label_smoothing,
+        global_batch,
+        jit_compile=options.jit,
     )
     distributed_train = strategy.experimental_distribute_dataset(train_data)
     distributed_test = strategy.experimental_distribute_dataset(test_data)
@@ -199,13 +226,22 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
     out.print(
         f"training {network.name} on {config.dataset.name}: {len(data.train_labels):,} "
         f"images, {steps} steps of {global_batch} per epoch, {replicas} replica(s) "
-        f"({type(strategy).__name__}), run dir {run_dir}"
+        f"({type(strategy).__name__}), {policy}{', XLA' if options.jit else ''}, "
+        f"run dir {run_dir}"
     )
-    utilisation = _utilisation(network, options, strategy)
+    utilisation = _utilisation(network, options, strategy, policy)
     start_epoch = int(epoch_counter.numpy())
     for epoch in range(start_epoch, config.epochs):
         record = _train_epoch(
-            network, config, step_fns, distributed_train, optimizer, epoch, steps, global_batch, out
+            network,
+            config,
+            step_fns,
+            distributed_train,
+            optimizer,
+            epoch,
+            (steps, options.steps_per_execution),
+            global_batch,
+            out,
         )
         record.update(_evaluate(step_fns, distributed_test))
         record["mfu"] = utilisation(record["images_per_second"])
@@ -217,6 +253,10 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
                 "network": network.name,
                 "replicas": replicas,
                 "optimizer_steps": int(optimizer.iterations.numpy()),
+                "dataset": config.dataset.name,
+                "precision": policy,
+                "jit": options.jit,
+                "steps_per_execution": options.steps_per_execution,
             }
             write_metrics(run_dir, history, extra)
             assert writer is not None
@@ -239,15 +279,18 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
     return RunResult(run_dir, len(history), float(last["val_accuracy"]), float(last["val_loss"]))
 
 
-def _utilisation(network: Network, options: RunOptions, strategy: tf.distribute.Strategy) -> Any:
-    """images/s -> the share of the devices' peak the model's own FLOPs use (None: no peak)."""
+def _utilisation(
+    network: Network, options: RunOptions, strategy: tf.distribute.Strategy, policy: str
+) -> Any:
+    """images/s -> the share of the devices' peak at the compute precision that the model's
+    own FLOPs use (None: no peak)."""
     totals = analyse(network).totals
     gpus = tf.config.list_physical_devices("GPU")
     if options.peak_tflops:
         peak = options.peak_tflops * 1e12 * strategy.num_replicas_in_sync
     else:
         # On GPUs the peak depends on the card and precision: say it with --peak-tflops.
-        peak = None if gpus else cpu_peak_flops()
+        peak = None if gpus else cpu_peak_flops(dtype=keras.DTypePolicy(policy).compute_dtype)
     if totals is None or not peak:
         return lambda images_per_second: None
     per_image = training_flops_per_image(totals.macs + totals.aux_macs)
@@ -261,10 +304,13 @@ def _train_epoch(
     batches: Any,
     optimizer: keras.optimizers.Optimizer,
     epoch: int,
-    steps: int,
+    steps_and_chunk: tuple[int, int],
     global_batch: int,
     out: Console,
 ) -> dict[str, Any]:
+    """`steps` optimizer steps, `chunk` per call into TensorFlow; the learning rate and the
+    NaN check move once per chunk."""
+    steps, chunk = steps_and_chunk
     total_loss = total_correct = 0.0
     start = time.perf_counter()
     columns = (
@@ -274,27 +320,30 @@ def _train_epoch(
         TextColumn("{task.fields[status]}"),
         TimeRemainingColumn(),
     )
+    iterator = iter(batches)
     with Progress(*columns, console=out, transient=True) as progress:
         task = progress.add_task("train", total=steps, status="")
-        for step, batch in zip(range(steps), batches, strict=False):
+        done = 0
+        while done < steps:
+            count = min(chunk, steps - done)
             lr = learning_rate(
-                config.optimizer.lr, config.schedule, epoch + step / steps, config.epochs
+                config.optimizer.lr, config.schedule, epoch + done / steps, config.epochs
             )
             optimizer.learning_rate.assign(lr)
-            loss, correct = (float(v) for v in step_fns.train(batch))
+            loss, correct = (float(v) for v in step_fns.train(iterator, tf.constant(count)))
             if not np.isfinite(loss):
                 raise _fail(
                     network,
                     "nan-loss",
-                    f"the loss became {loss} at epoch {epoch + 1} step {step + 1}",
+                    f"the loss became {loss} at epoch {epoch + 1} by step {done + count}",
                     hint="lower the learning rate (--lr) or add batch norm",
                 )
+            done += count
             total_loss += loss
             total_correct += correct
-            seen = (step + 1) * global_batch
-            rate = seen / (time.perf_counter() - start)
+            rate = done * global_batch / (time.perf_counter() - start)
             progress.update(
-                task, advance=1, status=f"loss {total_loss / (step + 1):.4f}  {rate:.0f} img/s"
+                task, advance=count, status=f"loss {total_loss / done:.4f}  {rate:.0f} img/s"
             )
     seconds = time.perf_counter() - start
     return {

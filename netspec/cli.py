@@ -158,6 +158,13 @@ def train(
         int | None, typer.Option(min=1, help="Override `batch` (global: split across replicas).")
     ] = None,
     lr: Annotated[float | None, typer.Option(min=0, help="Override the learning rate.")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            help="Override `dataset`: cifar10, cifar100, mnist, fashion_mnist, synthetic, or "
+            "folder (the folder is --data-dir)."
+        ),
+    ] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Where to look for the dataset first.")
     ] = None,
@@ -185,6 +192,17 @@ def train(
         int | None,
         typer.Option(min=1, help="Cap the training steps per epoch (quick trials, benchmarks)."),
     ] = None,
+    jit: Annotated[bool, typer.Option(help="Compile each training step with XLA.")] = False,
+    mixed_precision: Annotated[
+        bool,
+        typer.Option(help="Compute in float16 on GPUs, bfloat16 on CPUs; keep float32 weights."),
+    ] = False,
+    steps_per_execution: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Optimizer steps per call into TensorFlow (fewer Python round trips)."
+        ),
+    ] = 1,
 ) -> None:
     """Train a spec with Keras under tf.distribute; writes a run directory."""
     out = console()
@@ -195,6 +213,7 @@ def train(
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
+        dataset=dataset,
         data_dir=data_dir,
         out_dir=out_dir,
         strategy=strategy,
@@ -202,6 +221,9 @@ def train(
         seed=seed,
         steps_per_epoch=steps_per_epoch,
         peak_tflops=peak_tflops,
+        jit=jit,
+        mixed_precision=mixed_precision,
+        steps_per_execution=steps_per_execution,
     )
     try:
         result = run(network, text, options, out)

@@ -97,8 +97,10 @@ def load_dataset(
     path: str | None = None,
     data_dir: str | Path | None = None,
     image_size: tuple[int, int, int] | None = None,
+    classes: int = 10,
     seed: int = 0,
 ) -> ArrayDataset:
+    """`classes` sizes the synthetic dataset to the network; real datasets have their own."""
     directory = Path(data_dir) if data_dir else None
     if name in ("fashion_mnist", "mnist"):
         return _idx(name, directory)
@@ -111,5 +113,5 @@ def load_dataset(
     if name == "synthetic":
         if image_size is None:
             raise DatasetError("synthetic data needs the network's input size")
-        return synthetic(image_size, seed=seed)
+        return synthetic(image_size, seed=seed, classes=classes)
     raise DatasetError(f"unknown dataset '{name}'")

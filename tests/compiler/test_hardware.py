@@ -20,6 +20,16 @@ def test_peak_is_cores_times_clock_times_vector_width(flags: str, per_cycle: int
     assert cpu_peak_flops(cpuinfo) == CORES * 2e9 * per_cycle
 
 
+@pytest.mark.parametrize(
+    ("flags", "per_cycle"),
+    [("avx512f fma avx512_bf16 amx_bf16", 1024), ("avx512f fma avx512_bf16", 128),
+     ("avx fma avx2", 32)],
+)  # fmt: skip
+def test_bfloat16_peak_counts_amx_and_avx512_bf16(flags: str, per_cycle: int) -> None:
+    cpuinfo = f"processor\t: 0\ncpu MHz\t\t: 2000.000\nflags\t\t: {flags}\n"
+    assert cpu_peak_flops(cpuinfo, dtype="bfloat16") == CORES * 2e9 * per_cycle
+
+
 def test_no_clock_no_peak() -> None:
     assert cpu_peak_flops("processor : 0\n") is None
 

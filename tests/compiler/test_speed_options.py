@@ -1,0 +1,64 @@
+"""`netspec train`'s speed options change how it computes, never what it learns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import pytest
+
+from tests.compiler.test_training import QUICK, flat, metrics, needs_fashion, train
+
+pytestmark = [pytest.mark.keras, pytest.mark.slow]
+
+
+@needs_fashion
+def test_steps_per_execution_runs_every_step_once(tmp_path: Path) -> None:
+    # 12 steps in chunks of 5 (5, 5, 2) under XLA: a lost or repeated chunk shows in the count.
+    run_dir = tmp_path / "run"
+    args = ("--steps-per-execution", "5", "--jit", "--epochs", "2", "--out", str(run_dir))
+    done = train("specs/fashion_mnist.ns", *args, *QUICK)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = metrics(run_dir)
+    assert result["optimizer_steps"] == 2 * 12
+    assert result["jit"] is True and result["steps_per_execution"] == 5
+    losses = [record["loss"] for record in result["history"]]
+    assert losses[-1] < losses[0], losses
+
+
+@needs_fashion
+def test_mixed_precision_learns_and_exports_a_bfloat16_model(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    done = train(
+        "specs/fashion_mnist.ns", "--mixed-precision", "--epochs", "2", "--out", str(run_dir),
+        *QUICK,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = metrics(run_dir)
+    assert result["precision"] == "mixed_bfloat16"
+    # 24 steps on the real data: the loss falls, and accuracy is well above the 0.1 of
+    # guessing among 10 classes (batch norm's statistics still lag this early).
+    losses = [record["loss"] for record in result["history"]]
+    assert losses[-1] < losses[0], losses
+    assert result["val_accuracy"] > 0.3, result
+    model = keras.saving.load_model(run_dir / "model.keras")
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convs and all(layer.dtype_policy.name == "mixed_bfloat16" for layer in convs)
+    assert all(weight.dtype == "float32" for weight in model.weights)
+
+
+def test_dataset_override_trains_on_synthetic_data_sized_to_the_network(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    args = ("--dataset", "synthetic", "--epochs", "1", "--steps-per-epoch", "2", "--out")
+    done = train("specs/fashion_mnist.ns", *args, str(run_dir))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "on synthetic" in flat(done.stdout)
+    assert metrics(run_dir)["dataset"] == "synthetic"
+
+
+def test_an_unknown_dataset_override_is_an_error_naming_the_choices(tmp_path: Path) -> None:
+    done = train("specs/fashion_mnist.ns", "--dataset", "imagenet", "--out", str(tmp_path))
+    assert done.returncode == 1
+    output = flat(done.stdout)
+    assert "error[dataset]: unknown dataset 'imagenet'" in output
+    assert "cifar100" in output and "synthetic" in output
