@@ -1,0 +1,181 @@
+"""Training throughput: netspec's generated model against hand-written Keras.
+
+Both models of a network train with the same step (compiler.loop), optimizer, batch,
+strategy and precision on one synthetic batch held in memory, so the figure is the
+model's alone (benchmarks/pipeline.py measures the input side). Timed runs alternate
+between the two models; the table gives the medians.
+
+    python -m benchmarks.train [--specs cifar_trimmed googlenet] [--batch 32] [--steps 8]
+        [--repeat 5] [--jit] [--mixed-precision] [--steps-per-execution 1]
+        [--strategy default|mirrored] [--intra-threads 0] [--inter-threads 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rich.table import Table
+
+from benchmarks.common import ROOT, median, write_results
+
+
+@dataclass(frozen=True)
+class Setting:
+    batch: int
+    steps: int
+    jit: bool
+    mixed_precision: bool
+    steps_per_execution: int
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--specs", nargs="+", default=["cifar_trimmed", "googlenet"])
+    parser.add_argument("--batch", type=int, default=32, help="global batch")
+    parser.add_argument("--steps", type=int, default=8, help="optimizer steps per timed run")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per model")
+    parser.add_argument("--jit", action="store_true")
+    parser.add_argument("--mixed-precision", action="store_true")
+    parser.add_argument("--steps-per-execution", type=int, default=1)
+    parser.add_argument("--strategy", default="default", choices=["default", "mirrored"])
+    parser.add_argument("--intra-threads", type=int, default=0, help="0: TensorFlow's choice")
+    parser.add_argument("--inter-threads", type=int, default=0, help="0: TensorFlow's choice")
+    parser.add_argument("--name", default="train", help="results/<name>.json")
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    # Must precede anything that initializes TensorFlow's devices.
+    tf.config.threading.set_intra_op_parallelism_threads(args.intra_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter_threads)
+    from compiler.distribute import choose_strategy
+
+    strategy = choose_strategy(args.strategy)
+    setting = Setting(
+        args.batch, args.steps, args.jit, args.mixed_precision, args.steps_per_execution
+    )
+    table = Table(
+        "spec",
+        "batch",
+        "netspec img/s",
+        "hand-written img/s",
+        "ratio",
+        "MFU",
+        title=f"Training throughput, median of {args.repeat} runs of {args.steps} steps "
+        f"({describe(setting, strategy)})",
+    )
+    rows = []
+    for spec in args.specs:
+        row = measure(spec, setting, strategy, args.repeat)
+        rows.append(row)
+        table.add_row(
+            spec,
+            str(args.batch),
+            f"{row['netspec_images_per_second']:.1f}",
+            f"{row['handwritten_images_per_second']:.1f}",
+            f"{row['ratio']:.3f}",
+            f"{row['mfu']:.1%}" if row["mfu"] is not None else "-",
+        )
+    write_results(args.name, rows, table)
+
+
+def describe(setting: Setting, strategy: Any) -> str:
+    from compiler.precision import policy_name
+
+    parts = [
+        f"{strategy.num_replicas_in_sync} replica(s)",
+        policy_name(setting.mixed_precision),
+        "XLA" if setting.jit else "no XLA",
+        f"{setting.steps_per_execution} step(s) per execution",
+    ]
+    return ", ".join(parts)
+
+
+def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str, object]:
+    import keras
+    import tensorflow as tf
+
+    from benchmarks.handwritten import HANDWRITTEN, googlenet_inference
+    from compiler.build import BuiltModels, build_models
+    from compiler.hardware import cpu_peak_flops, training_flops_per_image
+    from compiler.precision import dtype_policy, policy_name
+    from netspec.analysis.analyse import analyse
+    from netspec.api import compile_file
+
+    network = compile_file(ROOT / "specs" / f"{spec}.ns")
+    policy = policy_name(setting.mixed_precision)
+    with strategy.scope(), dtype_policy(policy):
+        generated = build_models(network)
+        written = HANDWRITTEN[spec](network.classes)
+        inference = googlenet_inference(written) if generated.aux_weights else written
+        handwritten = BuiltModels(written, inference, generated.aux_weights)
+    runners = {
+        "netspec": _stepper(generated, network.classes, setting, strategy, policy),
+        "handwritten": _stepper(handwritten, network.classes, setting, strategy, policy),
+    }
+    source = network.input
+    images = tf.random.uniform((setting.batch, source.height, source.width, source.channels))
+    labels = tf.random.uniform((setting.batch,), maxval=network.classes, dtype=tf.int32)
+    batches = tf.data.Dataset.from_tensors((images, labels)).repeat()
+    iterator = iter(strategy.experimental_distribute_dataset(batches))
+    for run in runners.values():  # trace, compile and warm up outside the timing
+        run(iterator, setting.steps_per_execution)
+        run(iterator, setting.steps_per_execution)
+    seconds: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(repeat):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run(iterator, setting.steps)
+            seconds[name].append(time.perf_counter() - start)
+    rates = {name: setting.steps * setting.batch / median(s) for name, s in seconds.items()}
+    totals = analyse(network).totals
+    assert totals is not None
+    peak = cpu_peak_flops(dtype=keras.DTypePolicy(policy).compute_dtype)
+    per_image = training_flops_per_image(totals.macs + totals.aux_macs)
+    return {
+        "spec": spec,
+        "batch": setting.batch,
+        "steps": setting.steps,
+        "policy": policy,
+        "jit": setting.jit,
+        "steps_per_execution": setting.steps_per_execution,
+        "replicas": strategy.num_replicas_in_sync,
+        "netspec_images_per_second": rates["netspec"],
+        "handwritten_images_per_second": rates["handwritten"],
+        "ratio": rates["netspec"] / rates["handwritten"],
+        "mfu": rates["netspec"] * per_image / peak if peak else None,
+        "seconds": seconds,
+    }
+
+
+def _stepper(models: Any, classes: int, setting: Setting, strategy: Any, policy: str) -> Any:
+    """run(iterator, steps): `steps` optimizer steps, blocking until they are done."""
+    import keras
+    import tensorflow as tf
+
+    from compiler.loop import make_steps
+    from compiler.precision import wrap_optimizer
+
+    with strategy.scope():
+        optimizer = wrap_optimizer(keras.optimizers.SGD(0.01, momentum=0.9), policy)
+        optimizer.build(models.training.trainable_variables)
+    steps = make_steps(
+        strategy, models, optimizer, classes, 0.0, setting.batch, jit_compile=setting.jit
+    )
+
+    def run(iterator: Any, count: int) -> None:
+        done = 0
+        while done < count:
+            chunk = min(setting.steps_per_execution, count - done)
+            loss, _ = steps.train(iterator, tf.constant(chunk))
+            float(loss)  # wait for the device
+            done += chunk
+
+    return run
+
+
+if __name__ == "__main__":
+    main()
