@@ -113,8 +113,8 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
         inference = googlenet_inference(written) if generated.aux_weights else written
         handwritten = BuiltModels(written, inference, generated.aux_weights)
     runners = {
-        "netspec": _stepper(generated, network.classes, setting, strategy, policy),
-        "handwritten": _stepper(handwritten, network.classes, setting, strategy, policy),
+        "netspec": stepper(generated, network.classes, setting, strategy, policy),
+        "handwritten": stepper(handwritten, network.classes, setting, strategy, policy),
     }
     source = network.input
     images = tf.random.uniform((setting.batch, source.height, source.width, source.channels))
@@ -151,7 +151,7 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
     }
 
 
-def _stepper(models: Any, classes: int, setting: Setting, strategy: Any, policy: str) -> Any:
+def stepper(models: Any, classes: int, setting: Setting, strategy: Any, policy: str) -> Any:
     """run(iterator, steps): `steps` optimizer steps, blocking until they are done."""
     import keras
     import tensorflow as tf

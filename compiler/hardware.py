@@ -13,16 +13,22 @@ BFLOAT16_PER_CYCLE = (("amx_bf16", 1024), ("avx512_bf16", 128), *FLOAT32_PER_CYC
 FLOPS_PER_CYCLE = {"float32": FLOAT32_PER_CYCLE, "bfloat16": BFLOAT16_PER_CYCLE}
 
 
+def _cpuinfo_fields(cpuinfo: str | None) -> dict[str, str]:
+    if cpuinfo is None:
+        path = Path("/proc/cpuinfo")
+        cpuinfo = path.read_text() if path.exists() else ""
+    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+    return {key.strip(): value.strip() for key, value in fields.items()}
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    return set(_cpuinfo_fields(cpuinfo).get("flags", "").split())
+
+
 def cpu_peak_flops(cpuinfo: str | None = None, dtype: str = "float32") -> float | None:
     """cores x clock x FLOPs per cycle at `dtype` (the compute precision), read from
     /proc/cpuinfo; None where it cannot say."""
-    if cpuinfo is None:
-        path = Path("/proc/cpuinfo")
-        if not path.exists():
-            return None
-        cpuinfo = path.read_text()
-    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    fields = _cpuinfo_fields(cpuinfo)
     try:
         megahertz = float(fields["cpu MHz"])
     except (KeyError, ValueError):

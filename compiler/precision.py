@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import keras
 import tensorflow as tf
 
+from compiler.hardware import cpu_flags
+
 
 def mixed_policy() -> str:
     """float16 on GPUs (tensor cores); bfloat16 on CPUs, which oneDNN runs natively where
@@ -17,7 +19,16 @@ def mixed_policy() -> str:
     return "mixed_bfloat16"
 
 
-def policy_name(mixed: bool) -> str:
+def mixed_by_default() -> bool:
+    """Measured (README, Performance): on a CPU with AMX, bfloat16 trains cifar_trimmed 1.6x
+    faster than float32 and learns as well. Elsewhere it is unmeasured here: opt in."""
+    return not tf.config.list_physical_devices("GPU") and "amx_bf16" in cpu_flags()
+
+
+def policy_name(mixed: bool | None) -> str:
+    """`mixed` None: the default for this machine."""
+    if mixed is None:
+        mixed = mixed_by_default()
     return mixed_policy() if mixed else "float32"
 
 

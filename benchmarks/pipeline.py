@@ -1,0 +1,146 @@
+"""The input pipeline against the model it feeds: does tf.data keep up?
+
+For each spec, with its own `train:` recipe (batch, crop, flip, resize):
+- load: reading and decoding the dataset into memory, once per run;
+- pipeline alone: shuffle, augment, normalize and batch, in images per second;
+- model alone: training steps on one batch held in memory;
+- model fed by the pipeline: the same steps on batches the pipeline makes, both sharing
+  the machine's cores as they do in `netspec train`. Fed / alone near 1 means the model
+  never waits for data.
+
+Fashion-MNIST is the real data (/usr/share/datasets/fashion-mnist); CIFAR-100 cannot be
+downloaded here, so cifar_trimmed's pipeline runs on arrays of CIFAR's shape and count.
+
+    python -m benchmarks.pipeline [--specs fashion_mnist cifar_trimmed] [--steps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from rich.table import Table
+
+from benchmarks.common import ROOT, median, write_results
+
+CIFAR_TRAIN_IMAGES = 50_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--specs", nargs="+", default=["fashion_mnist", "cifar_trimmed"])
+    parser.add_argument("--steps", type=int, default=20, help="model steps per timed run")
+    parser.add_argument("--batches", type=int, default=200, help="pipeline batches timed")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    table = Table(
+        "spec",
+        "batch",
+        "load (s)",
+        "pipeline img/s",
+        "model img/s",
+        "headroom",
+        "model fed by pipeline img/s",
+        "fed / alone",
+        title="Input pipeline against the model (medians)",
+    )
+    rows = []
+    for spec in args.specs:
+        row = measure(spec, args.steps, args.batches, args.repeat)
+        rows.append(row)
+        table.add_row(
+            spec,
+            str(row["batch"]),
+            f"{row['load_seconds']:.2f}",
+            f"{row['pipeline_images_per_second']:,.0f}",
+            f"{row['model_images_per_second']:,.0f}",
+            f"{row['headroom']:.1f}x",
+            f"{row['fed_images_per_second']:,.0f}",
+            f"{row['fed_ratio']:.3f}",
+        )
+    write_results("pipeline", rows, table)
+
+
+def load(spec: str, network: Any) -> tuple[Any, float]:
+    import numpy as np
+
+    from compiler.datasets import ArrayDataset, load_dataset
+
+    start = time.perf_counter()
+    if network.train.dataset.name.startswith("cifar"):
+        rng = np.random.default_rng(0)
+        shape = (network.input.height, network.input.width, network.input.channels)
+        data = ArrayDataset(
+            train_images=rng.integers(0, 256, (CIFAR_TRAIN_IMAGES, *shape), dtype=np.uint8),
+            train_labels=rng.integers(0, network.classes, CIFAR_TRAIN_IMAGES, dtype=np.int32),
+            test_images=rng.integers(0, 256, (1000, *shape), dtype=np.uint8),
+            test_labels=rng.integers(0, network.classes, 1000, dtype=np.int32),
+            class_names=tuple(str(i) for i in range(network.classes)),
+        )
+    else:
+        data = load_dataset(network.train.dataset.name)
+    return data, time.perf_counter() - start
+
+
+def measure(spec: str, steps: int, batches: int, repeat: int) -> dict[str, object]:
+    import tensorflow as tf
+
+    from benchmarks.train import Setting, stepper
+    from compiler.build import build_models
+    from compiler.pipeline import make_datasets
+    from netspec.api import compile_file
+
+    network = compile_file(ROOT / "specs" / f"{spec}.ns")
+    config = network.train
+    data, load_seconds = load(spec, network)
+    train, _ = make_datasets(data, config, config.batch, drop_remainder_eval=False)
+    train = train.repeat()
+
+    pipeline_rates = []
+    iterator = iter(train)
+    for _ in range(5):  # let autotuning settle
+        next(iterator)
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(batches):
+            next(iterator)
+        pipeline_rates.append(batches * config.batch / (time.perf_counter() - start))
+
+    strategy = tf.distribute.get_strategy()
+    run = stepper(
+        build_models(network),
+        network.classes,
+        Setting(config.batch, steps, jit=False, mixed_precision=False, steps_per_execution=1),
+        strategy,
+        "float32",
+    )
+    cached = iter(train.take(1).cache().repeat())
+    fed = iter(train)
+    rates: dict[str, list[float]] = {"alone": [], "fed": []}
+    for source in (cached, fed):  # trace and warm up
+        run(source, 2)
+    for _ in range(repeat):
+        for name, source in (("alone", cached), ("fed", fed)):
+            start = time.perf_counter()
+            run(source, steps)
+            rates[name].append(steps * config.batch / (time.perf_counter() - start))
+    pipeline, alone, with_pipeline = (
+        median(pipeline_rates),
+        median(rates["alone"]),
+        median(rates["fed"]),
+    )
+    return {
+        "spec": spec,
+        "batch": config.batch,
+        "load_seconds": load_seconds,
+        "pipeline_images_per_second": pipeline,
+        "model_images_per_second": alone,
+        "headroom": pipeline / alone,
+        "fed_images_per_second": with_pipeline,
+        "fed_ratio": with_pipeline / alone,
+    }
+
+
+if __name__ == "__main__":
+    main()
