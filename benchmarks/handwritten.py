@@ -27,7 +27,10 @@ class LRN(layers.Layer):
 
     def call(self, x: tf.Tensor) -> tf.Tensor:
         radius, alpha = (self.size - 1) // 2, self.alpha / self.size  # Caffe divides by size
-        return tf.nn.local_response_normalization(x, radius, bias=1.0, alpha=alpha, beta=self.beta)
+        y = tf.nn.local_response_normalization(
+            tf.cast(x, tf.float32), radius, bias=1.0, alpha=alpha, beta=self.beta
+        )
+        return tf.cast(y, x.dtype)  # no bfloat16 kernel: compute in float32
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape

@@ -89,6 +89,7 @@ def measure(spec: str, steps: int, batches: int, repeat: int) -> dict[str, objec
     from benchmarks.train import Setting, stepper
     from compiler.build import build_models
     from compiler.pipeline import make_datasets
+    from compiler.precision import dtype_policy, policy_name
     from netspec.api import compile_file
 
     network = compile_file(ROOT / "specs" / f"{spec}.ns")
@@ -107,14 +108,13 @@ def measure(spec: str, steps: int, batches: int, repeat: int) -> dict[str, objec
             next(iterator)
         pipeline_rates.append(batches * config.batch / (time.perf_counter() - start))
 
+    # The model as `netspec train` runs it by default on this machine.
     strategy = tf.distribute.get_strategy()
-    run = stepper(
-        build_models(network),
-        network.classes,
-        Setting(config.batch, steps, jit=False, mixed_precision=False, steps_per_execution=1),
-        strategy,
-        "float32",
-    )
+    policy = policy_name(None)
+    with dtype_policy(policy):
+        models = build_models(network)
+    setting = Setting(config.batch, steps, False, policy != "float32", steps_per_execution=1)
+    run = stepper(models, network.classes, setting, strategy, policy)
     cached = iter(train.take(1).cache().repeat())
     fed = iter(train)
     rates: dict[str, list[float]] = {"alone": [], "fed": []}
@@ -133,6 +133,7 @@ def measure(spec: str, steps: int, batches: int, repeat: int) -> dict[str, objec
     return {
         "spec": spec,
         "batch": config.batch,
+        "policy": policy,
         "load_seconds": load_seconds,
         "pipeline_images_per_second": pipeline,
         "model_images_per_second": alone,

@@ -27,13 +27,16 @@ class LocalResponseNormalization(keras.layers.Layer):
         self.size, self.alpha, self.beta, self.bias = size, alpha, beta, bias
 
     def call(self, inputs: tf.Tensor) -> tf.Tensor:
-        return tf.nn.local_response_normalization(
-            inputs,
+        # TensorFlow's LRN has float32 and float16 kernels only: under a bfloat16 policy the
+        # layer computes in float32 and hands back the policy's dtype.
+        normalized = tf.nn.local_response_normalization(
+            tf.cast(inputs, tf.float32),
             depth_radius=(self.size - 1) // 2,
             bias=self.bias,
             alpha=self.alpha / self.size,
             beta=self.beta,
         )
+        return tf.cast(normalized, inputs.dtype)
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape

@@ -12,6 +12,7 @@ import pytest
 
 from compiler.build import build_models, keras_name, save_inference_model
 from compiler.layers import LocalResponseNormalization
+from compiler.precision import dtype_policy
 from netspec.api import compile_file, compile_text
 
 pytestmark = pytest.mark.keras
@@ -33,6 +34,29 @@ def test_lrn_follows_caffes_formula() -> None:
     x = np.random.default_rng(0).normal(size=(2, 3, 3, 7)).astype("float32") * 4
     layer = LocalResponseNormalization(size=5, alpha=1e-2, beta=0.75, bias=2.0)
     np.testing.assert_allclose(layer(x), caffe_lrn(x, 5, 1e-2, 0.75, 2.0), rtol=1e-5)
+
+
+def test_every_layer_kind_runs_under_the_bfloat16_policy() -> None:
+    # `netspec train` defaults to bfloat16 on AMX CPUs: LRN has no bfloat16 kernel.
+    network = compile_text(
+        HEADER
+        + (
+            "conv 3x3 8 bn\nlrn\nmaxpool 2x2/1\navgpool 2x2/1 same\n"
+            "branch: conv 1x1 4\nbranch: conv 1x1 4\nmerge residual scale=0.2\n"
+            "branch: conv 1x1 2\nbranch: maxpool 3x3/1 same\nmerge concat\n"
+            "gap\ndropout 0.1\ndense 4\ndense classes\n"
+        )
+    )
+    with dtype_policy("mixed_bfloat16"):
+        model = build_models(network).inference
+    x = np.random.default_rng(2).normal(size=(2, 8, 8, 4)).astype("float32")
+    logits = model(x, training=True)
+    assert logits.dtype == "bfloat16" and np.isfinite(np.asarray(logits, "float32")).all()
+    assert {layer.kind for layer in network.layers} >= {
+        "conv", "lrn", "maxpool", "avgpool", "residual", "concat", "gap", "dropout", "dense",
+    }  # fmt: skip
+    lrn = next(layer for layer in model.layers if isinstance(layer, LocalResponseNormalization))
+    assert lrn.dtype_policy.name == "mixed_bfloat16"
 
 
 def test_residual_merge_adds_the_scaled_projection_then_relu() -> None:
