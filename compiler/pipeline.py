@@ -49,25 +49,30 @@ def make_datasets(
             image = tf.image.random_flip_left_right(image)
         return image, label
 
-    def prepare(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        image = tf.cast(image, tf.float32) / 255.0
+    def prepare(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        images = tf.cast(images, tf.float32) / 255.0
         if resize:
-            image = tf.image.resize(image, resize)
-        return (image - norm.mean) / norm.std, label
+            images = tf.image.resize(images, resize)
+        return (images - norm.mean) / norm.std, labels
 
+    # Per image only what must differ per image (random crop and flip); casting, resizing
+    # and normalizing run once per batch, vectorized: per-element maps cost Python-free
+    # but real time, which a small model's training step notices (benchmarks/pipeline.py).
+    train = tf.data.Dataset.from_tensor_slices((data.train_images, data.train_labels)).shuffle(
+        len(data.train_labels), seed=config.seed, reshuffle_each_iteration=True
+    )
+    if crop or flip:
+        train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
     train = (
-        tf.data.Dataset.from_tensor_slices((data.train_images, data.train_labels))
-        .shuffle(len(data.train_labels), seed=config.seed, reshuffle_each_iteration=True)
-        .map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+        train.batch(global_batch, drop_remainder=True)
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(global_batch, drop_remainder=True)
         .prefetch(tf.data.AUTOTUNE)
         .with_options(_options())
     )
     test = (
         tf.data.Dataset.from_tensor_slices((data.test_images, data.test_labels))
-        .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .batch(global_batch, drop_remainder=drop_remainder_eval)
+        .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
         .with_options(_options())
     )
