@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="model steps per timed run")
     parser.add_argument("--batches", type=int, default=200, help="pipeline batches timed")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--name", default="pipeline", help="results/<name>.json")
     args = parser.parse_args()
     table = Table(
         "spec",
@@ -59,7 +60,7 @@ def main() -> None:
             f"{row['fed_images_per_second']:,.0f}",
             f"{row['fed_ratio']:.3f}",
         )
-    write_results("pipeline", rows, table)
+    write_results(args.name, rows, table)
 
 
 def load(spec: str, network: Any) -> tuple[Any, float]:

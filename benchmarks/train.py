@@ -3,7 +3,7 @@
 Both models of a network train with the same step (compiler.loop), optimizer, batch,
 strategy and precision on one synthetic batch held in memory, so the figure is the
 model's alone (benchmarks/pipeline.py measures the input side). Timed runs alternate
-between the two models; the table gives the medians.
+between the two models, each going first in every other round; the table gives medians.
 
     python -m benchmarks.train [--specs cifar_trimmed googlenet] [--batch 32] [--steps 8]
         [--repeat 5] [--jit] [--mixed-precision] [--steps-per-execution 1]
@@ -125,8 +125,10 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
         run(iterator, setting.steps_per_execution)
         run(iterator, setting.steps_per_execution)
     seconds: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(repeat):
-        for name, run in runners.items():
+    for round_ in range(repeat):
+        # Alternate which model goes first, so neither always follows the other's run.
+        order = list(runners.items())
+        for name, run in order if round_ % 2 == 0 else reversed(order):
             start = time.perf_counter()
             run(iterator, setting.steps)
             seconds[name].append(time.perf_counter() - start)
