@@ -102,8 +102,16 @@ def effective_config(network: Network, options: RunOptions) -> TrainConfig:
                 f"unknown dataset '{options.dataset}': use one of "
                 + ", ".join(get_args(DatasetName)),
             )
-        # --dataset folder takes its folder from --data-dir.
-        path = str(options.data_dir) if options.dataset == "folder" and options.data_dir else None
+        path = None
+        if options.dataset == "folder":
+            if options.data_dir is None:
+                raise _fail(
+                    network,
+                    "dataset",
+                    "--dataset folder reads the images from "
+                    "--data-dir (one subfolder per class), which is not given",
+                )
+            path = str(options.data_dir)
         update["dataset"] = DatasetConfig(name=options.dataset, path=path)
     return config.model_copy(update=update)
 

@@ -1,4 +1,5 @@
-"""`netspec train`'s speed options change how it computes, never what it learns."""
+"""`netspec train`'s options beyond the spec: how it computes (never what it learns), and
+which data it reads."""
 
 from __future__ import annotations
 
@@ -80,3 +81,27 @@ def test_an_unknown_dataset_override_is_an_error_naming_the_choices(tmp_path: Pa
     output = flat(done.stdout)
     assert "error[dataset]: unknown dataset 'imagenet'" in output
     assert "cifar100" in output and "synthetic" in output
+
+
+def test_dataset_folder_override_reads_the_data_dir(tmp_path: Path) -> None:
+    import numpy as np
+    import tensorflow as tf
+
+    for label in range(10):  # the spec's 10 classes, 28x28 grey
+        folder = tmp_path / "images" / f"class{label}"
+        folder.mkdir(parents=True)
+        for index in range(4):
+            pixels = np.full((28, 28, 1), 20 * label + index, np.uint8)
+            (folder / f"{index}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    run_dir = tmp_path / "run"
+    args = ("--dataset", "folder", "--data-dir", str(tmp_path / "images"), "--epochs", "1")
+    done = train("specs/fashion_mnist.ns", *args, "--batch-size", "8", "--out", str(run_dir))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "on folder: 30 images" in flat(done.stdout)  # one of each class's 4 held out
+    assert metrics(run_dir)["dataset"] == "folder"
+
+    without = train("specs/fashion_mnist.ns", "--dataset", "folder", "--out", str(run_dir))
+    assert without.returncode == 1
+    assert "error[dataset]: --dataset folder reads the images from --data-dir" in flat(
+        without.stdout
+    )
