@@ -96,7 +96,7 @@ def measure(spec: str, steps: int, batches: int, repeat: int) -> dict[str, objec
     network = compile_file(ROOT / "specs" / f"{spec}.ns")
     config = network.train
     data, load_seconds = load(spec, network)
-    train, _ = make_datasets(data, config, config.batch, drop_remainder_eval=False)
+    train, _ = make_datasets(data, config, config.batch)
     train = train.repeat()
 
     pipeline_rates = []

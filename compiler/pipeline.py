@@ -35,7 +35,7 @@ def _options() -> tf.data.Options:
 
 
 def make_datasets(
-    data: ArrayDataset, config: TrainConfig, global_batch: int, drop_remainder_eval: bool
+    data: ArrayDataset, config: TrainConfig, global_batch: int
 ) -> tuple[tf.data.Dataset, tf.data.Dataset]:
     norm = Normalization.of(data.train_images)
     height, width, _ = data.image_shape
@@ -71,7 +71,7 @@ def make_datasets(
     )
     test = (
         tf.data.Dataset.from_tensor_slices((data.test_images, data.test_labels))
-        .batch(global_batch, drop_remainder=drop_remainder_eval)
+        .batch(global_batch)  # every test image; tf.distribute splits a short last batch
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
         .with_options(_options())

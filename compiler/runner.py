@@ -185,9 +185,7 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
             "batch",
             f"the global batch {global_batch} does not split evenly across {replicas} replicas",
         )
-    train_data, test_data = make_datasets(
-        data, config, global_batch, drop_remainder_eval=replicas > 1
-    )
+    train_data, test_data = make_datasets(data, config, global_batch)
     steps = len(data.train_labels) // global_batch
     if options.steps_per_epoch:
         steps = min(steps, options.steps_per_epoch)
@@ -390,4 +388,8 @@ def _evaluate(step_fns: Any, batches: Any) -> dict[str, float]:
     for batch in batches:
         loss, correct, seen = (float(v) for v in step_fns.evaluate(batch))
         total_loss, total_correct, count = total_loss + loss, total_correct + correct, count + seen
-    return {"val_loss": total_loss / max(count, 1), "val_accuracy": total_correct / max(count, 1)}
+    return {
+        "val_loss": total_loss / max(count, 1),
+        "val_accuracy": total_correct / max(count, 1),
+        "val_images": int(count),
+    }

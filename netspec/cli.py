@@ -185,7 +185,9 @@ def train(
     peak_tflops: Annotated[
         float | None,
         typer.Option(
-            min=0, help="Peak TFLOP/s of one device, for the MFU figure (detected on CPUs)."
+            min=0,
+            help="Peak TFLOP/s of one device at the compute precision, for the MFU figure "
+            "(detected on CPUs).",
         ),
     ] = None,
     steps_per_epoch: Annotated[

@@ -30,7 +30,7 @@ def unnormalize(images: np.ndarray, norm: Normalization) -> np.ndarray:
 
 def test_train_batches_are_full_shuffled_and_normalized_per_channel() -> None:
     data = arrays()
-    train, _ = make_datasets(data, TrainConfig(), 4, drop_remainder_eval=False)
+    train, _ = make_datasets(data, TrainConfig(), 4)
     batches = list(train.as_numpy_iterator())
     assert [images.shape for images, _ in batches] == [(4, 6, 6, 3)] * 2  # 10 // 4, rest dropped
     labels = np.concatenate([labels for _, labels in batches])
@@ -43,7 +43,7 @@ def test_train_batches_are_full_shuffled_and_normalized_per_channel() -> None:
 
 def test_evaluation_keeps_every_image_in_order() -> None:
     data = arrays()
-    _, test = make_datasets(data, TrainConfig(), 4, drop_remainder_eval=False)
+    _, test = make_datasets(data, TrainConfig(), 4)
     labels = np.concatenate([labels for _, labels in test.as_numpy_iterator()])
     assert labels.tolist() == list(range(5))
 
@@ -51,7 +51,7 @@ def test_evaluation_keeps_every_image_in_order() -> None:
 def test_crop_and_flip_give_a_window_of_the_padded_image_or_its_mirror() -> None:
     data = arrays(train=8)
     config = TrainConfig(augment=AugmentConfig(crop=2, flip=True), seed=3)
-    train, _ = make_datasets(data, config, 8, drop_remainder_eval=False)
+    train, _ = make_datasets(data, config, 8)
     images, labels = next(train.as_numpy_iterator())
     pixels = unnormalize(images, Normalization.of(data.train_images))
     moved = 0
@@ -70,8 +70,6 @@ def test_crop_and_flip_give_a_window_of_the_padded_image_or_its_mirror() -> None
 
 
 def test_resize_upscales_every_batch() -> None:
-    train, test = make_datasets(
-        arrays(), TrainConfig(resize=(16, 12)), 4, drop_remainder_eval=False
-    )
+    train, test = make_datasets(arrays(), TrainConfig(resize=(16, 12)), 4)
     assert next(train.as_numpy_iterator())[0].shape == (4, 16, 12, 3)
     assert next(test.as_numpy_iterator())[0].shape == (4, 16, 12, 3)

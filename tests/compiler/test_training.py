@@ -172,6 +172,8 @@ def test_mirrored_over_two_logical_cpus_trains_and_the_loss_falls(tmp_path: Path
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = metrics(tmp_path / "run")
     assert result["replicas"] == 2
+    # 10,000 test images in batches of 64 end with a short batch of 16: none is dropped.
+    assert [record["val_images"] for record in result["history"]] == [10_000] * 3
     losses = [record["loss"] for record in result["history"]]
     assert losses[-1] < losses[0], losses
 
@@ -221,6 +223,8 @@ def test_two_workers_on_localhost_train_to_completion(tmp_path: Path) -> None:
         assert process.returncode == 0, output[-3000:]
     result = metrics(run_dir)
     assert result["epochs_completed"] == 2 and result["replicas"] == 2
+    # Each worker evaluates its shard; together they cover every test image once.
+    assert [record["val_images"] for record in result["history"]] == [10_000] * 2
     assert (run_dir / "model.keras").exists()
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "checkpoints",
