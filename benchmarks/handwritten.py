@@ -133,7 +133,7 @@ def cifar_trimmed(classes: int = 100) -> keras.Model:
     return keras.Model(inputs, logits, name="cifar_trimmed")
 
 
-HANDWRITTEN: dict[str, Callable[[], keras.Model]] = {
+HANDWRITTEN: dict[str, Callable[[int], keras.Model]] = {
     "googlenet": googlenet,
     "cifar_trimmed": cifar_trimmed,
 }
