@@ -63,22 +63,14 @@ def main() -> None:
     write_results(args.name, rows, table)
 
 
-def load(spec: str, network: Any) -> tuple[Any, float]:
-    import numpy as np
-
-    from compiler.datasets import ArrayDataset, load_dataset
+def load(network: Any) -> tuple[Any, float]:
+    from compiler.datasets import load_dataset
+    from compiler.datasets.synthetic import synthetic
 
     start = time.perf_counter()
     if network.train.dataset.name.startswith("cifar"):
-        rng = np.random.default_rng(0)
         shape = (network.input.height, network.input.width, network.input.channels)
-        data = ArrayDataset(
-            train_images=rng.integers(0, 256, (CIFAR_TRAIN_IMAGES, *shape), dtype=np.uint8),
-            train_labels=rng.integers(0, network.classes, CIFAR_TRAIN_IMAGES, dtype=np.int32),
-            test_images=rng.integers(0, 256, (1000, *shape), dtype=np.uint8),
-            test_labels=rng.integers(0, network.classes, 1000, dtype=np.int32),
-            class_names=tuple(str(i) for i in range(network.classes)),
-        )
+        data = synthetic(shape, train=CIFAR_TRAIN_IMAGES, test=1000, classes=network.classes)
     else:
         data = load_dataset(network.train.dataset.name)
     return data, time.perf_counter() - start
@@ -95,7 +87,7 @@ def measure(spec: str, steps: int, batches: int, repeat: int) -> dict[str, objec
 
     network = compile_file(ROOT / "specs" / f"{spec}.ns")
     config = network.train
-    data, load_seconds = load(spec, network)
+    data, load_seconds = load(network)
     train, _ = make_datasets(data, config, config.batch)
     train = train.repeat()
 

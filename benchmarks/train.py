@@ -95,14 +95,12 @@ def describe(setting: Setting, strategy: Any) -> str:
 
 
 def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str, object]:
-    import keras
     import tensorflow as tf
 
     from benchmarks.handwritten import HANDWRITTEN, googlenet_inference
     from compiler.build import BuiltModels, build_models
-    from compiler.hardware import cpu_peak_flops, training_flops_per_image
     from compiler.precision import dtype_policy, policy_name
-    from netspec.analysis.analyse import analyse
+    from compiler.runner import RunOptions, Throughput
     from netspec.api import compile_file
 
     network = compile_file(ROOT / "specs" / f"{spec}.ns")
@@ -133,10 +131,8 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
             run(iterator, setting.steps)
             seconds[name].append(time.perf_counter() - start)
     rates = {name: setting.steps * setting.batch / median(s) for name, s in seconds.items()}
-    totals = analyse(network).totals
-    assert totals is not None
-    peak = cpu_peak_flops(dtype=keras.DTypePolicy(policy).compute_dtype)
-    per_image = training_flops_per_image(totals.macs + totals.aux_macs)
+    # The same figure `netspec train` prints: static FLOPs against the peak at this precision.
+    throughput = Throughput.of(network, RunOptions(), strategy, policy)
     return {
         "spec": spec,
         "batch": setting.batch,
@@ -148,7 +144,7 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
         "netspec_images_per_second": rates["netspec"],
         "handwritten_images_per_second": rates["handwritten"],
         "ratio": rates["netspec"] / rates["handwritten"],
-        "mfu": rates["netspec"] * per_image / peak if peak else None,
+        "mfu": throughput.mfu(rates["netspec"]),
         "seconds": seconds,
     }
 

@@ -252,7 +252,8 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
             distributed_train,
             optimizer,
             epoch,
-            (steps, chunk),
+            steps,
+            chunk,
             global_batch,
             out,
         )
@@ -331,13 +332,13 @@ def _train_epoch(
     batches: Any,
     optimizer: keras.optimizers.Optimizer,
     epoch: int,
-    steps_and_chunk: tuple[int, int],
+    steps: int,
+    chunk: int,
     global_batch: int,
     out: Console,
 ) -> dict[str, Any]:
     """`steps` optimizer steps, `chunk` per call into TensorFlow; the learning rate and the
     NaN check move once per chunk."""
-    steps, chunk = steps_and_chunk
     total_loss = total_correct = 0.0
     start = time.perf_counter()
     columns = (
