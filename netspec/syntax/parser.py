@@ -177,7 +177,11 @@ class _ToAst(Transformer):
         return ast.ModuleDef(str(name), params, rest[-1], _pos(meta), _pos(name))
 
     def params(self, meta, children):
-        return tuple(ast.Param(str(token), _pos(token)) for token in children if token)
+        return tuple(param for param in children if param)
+
+    def param(self, meta, children):
+        name, *default = children
+        return ast.Param(str(name), _pos(name), _value(default[0]) if default else None)
 
     def section_block(self, meta, children):
         (kind, name), body = children
@@ -213,9 +217,25 @@ class _ToAst(Transformer):
         _, kernel, size, *options = children
         return ast.LayerStmt("conv", _kernel(kernel), _value(size), tuple(options), _pos(meta))
 
+    def dwconv(self, meta, children):
+        _, kernel, *options = children
+        return ast.LayerStmt("dwconv", _kernel(kernel), None, tuple(options), _pos(meta))
+
+    def sepconv(self, meta, children):
+        _, kernel, size, *options = children
+        return ast.LayerStmt("sepconv", _kernel(kernel), _value(size), tuple(options), _pos(meta))
+
     def pool(self, meta, children):
         kind, kernel, *options = children
         return ast.LayerStmt(str(kind), _kernel(kernel), None, tuple(options), _pos(meta))
+
+    def adaptive_pool(self, meta, children):
+        kind, grid = children
+        return ast.LayerStmt(str(kind), _kernel(grid), None, (), _pos(meta), adaptive=True)
+
+    def pad(self, meta, children):
+        sizes = tuple(_value(token) for token in children[1:])
+        return ast.LayerStmt("pad", None, sizes[0], (), _pos(meta), values=sizes)
 
     def dense(self, meta, children):
         _, size, *options = children
@@ -237,17 +257,16 @@ class _ToAst(Transformer):
 
     def instance(self, meta, children):
         module, *rest = children
-        name = rest.pop(0) if rest and isinstance(rest[0], Token) else None
+        named = rest and isinstance(rest[0], Token) and rest[0].type == "NAME"
+        name = rest.pop(0) if named else None
         return ast.InstanceStmt(
             str(module),
             str(name) if name else None,
-            tuple(rest),
+            tuple(word for word in rest if isinstance(word, ast.Argument)),
             _pos(meta),
             _pos(name) if name else None,
+            tuple(ast.Text(str(word), _pos(word)) for word in rest if isinstance(word, Token)),
         )
-
-    def instance_name(self, meta, children):
-        return children[0]
 
     def argument(self, meta, children):
         name, value = children
@@ -262,7 +281,15 @@ def _kernel(token: Token) -> ast.Kernel:
     text = str(token)
     window, _, stride = text.partition("/")
     height, width = (int(part) for part in window.split("x"))
-    return ast.Kernel(height, width, int(stride) if stride else None, _pos(token))
+    pos = _pos(token)
+    # The stride's own column: after `KxK/`.
+    stride_pos = ast.Pos(pos.line, pos.column + len(window) + 1)
+    value: ast.Value | None = None
+    if stride.isdigit():
+        value = ast.Number(int(stride), stride_pos)
+    elif stride:
+        value = ast.Ref(stride, stride_pos)
+    return ast.Kernel(height, width, value, pos)
 
 
 def parse(text: str, file: str = "<spec>") -> ast.Spec:
