@@ -300,7 +300,7 @@ def parse(text: str, file: str = "<spec>") -> ast.Spec:
     try:
         tree = _lark().parse(text if text.endswith("\n") else text + "\n")
     except UnexpectedInput as exc:
-        raise NetspecError(_syntax_diagnostic(exc, file)) from None
+        raise NetspecError(_empty_block(exc, text, file) or _syntax_diagnostic(exc, file)) from None
     except _TooDeep as exc:
         raise NetspecError(error("too-large", exc.message, file, exc.line, exc.column)) from None
     except _IndentationError as exc:
@@ -330,6 +330,28 @@ def _lexical_problem(text: str, file: str) -> Diagnostic | None:
                     number,
                     column,
                 )
+    return None
+
+
+def _empty_block(exc: UnexpectedInput, text: str, file: str) -> Diagnostic | None:
+    """A block opener (`branch:`) with nothing under it: Lark trips on the next line, but the
+    mistake is the colon's line."""
+    if not isinstance(exc, UnexpectedToken) or set(exc.accepts or exc.expected) != {"_INDENT"}:
+        return None
+    lines = text.split("\n")
+    if exc.token.type != "$END" and exc.token.line:
+        lines = lines[: exc.token.line - 1]
+    for number in range(len(lines), 0, -1):
+        code = lines[number - 1].split("#", 1)[0].rstrip()
+        if code.endswith(":"):
+            return error(
+                "syntax",
+                f"`{code.strip()}` opens a block with nothing in it",
+                file,
+                number,
+                len(code),
+                hint="indent the block's lines under it, or write a chain after the colon",
+            )
     return None
 
 

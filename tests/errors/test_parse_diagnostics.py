@@ -36,8 +36,9 @@ SYNTAX_ERRORS = [
         "unexpected end of line: expected a statement (a layer such as `conv 3x3 64`, "
         "`branch:`, or a module instance)",
     ),
-    ("branch:\ngap\n", 5, 1, "unexpected 'gap': expected an indented block"),
-    ("stem:", 4, 6, "unexpected end of file: expected an indented block"),
+    # an empty block is reported at its colon, not on the line after it
+    ("branch:\ngap\n", 4, 7, "`branch:` opens a block with nothing in it"),
+    ("stem:", 4, 5, "`stem:` opens a block with nothing in it"),
     ("module m(a b):\n  gap\n", 4, 12, "unexpected 'b': expected ')', ',' or '='"),
     ("module m(:\n  gap\n", 4, 10, "unexpected ':': expected ')' or a name"),
     ("repeat:\n  gap\n", 4, 7, "unexpected ':': expected a name or a number"),
