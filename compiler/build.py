@@ -1,13 +1,15 @@
-"""IR to Keras 3: one builder per layer kind, the training and the inference model.
+"""IR to Keras 3: one builder per IR layer kind, the training and the inference model.
 
-Each IR layer's last Keras layer carries the IR name (`/` becomes `_`: Keras 3 forbids
-`/`), so `model.get_layer(keras_name(name))` is the tensor `netspec check` describes.
-Intermediate Keras layers take suffixes: `_conv`, `_bn`, `_project`, `_scale`, `_add`.
+Every IR node is one Keras layer named after it (`/` becomes `_`: Keras 3 forbids `/`), so
+`model.get_layer(keras_name(name))` is the tensor `netspec check` describes. The builders
+are registered for the IR classes; a test checks that every kind in `netspec.ir.Layer` has
+one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,127 +30,172 @@ def _activation(name: str) -> str | None:
     return None if name == "linear" else name
 
 
-def _batch_norm(options: ir.BatchNormOptions, name: str) -> keras.layers.Layer:
-    return keras.layers.BatchNormalization(
-        scale=options.scale,
-        center=options.center,
-        epsilon=options.epsilon,
-        momentum=options.momentum,
-        name=name,
-    )
+@functools.singledispatch
+def build_layer(layer: ir.LayerBase, inputs: Sequence[Tensor]) -> Tensor:
+    """The Keras layer(s) for one IR node, called on its inputs' tensors."""
+    raise NotImplementedError(f"no Keras builder for {type(layer).__name__}")
 
 
+@build_layer.register
+def _input(layer: ir.InputLayer, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.Input((layer.height, layer.width, layer.channels), name=keras_name(layer.name))
+
+
+@build_layer.register
 def _conv(layer: ir.Conv, inputs: Sequence[Tensor]) -> Tensor:
-    name = keras_name(layer.name)
-    if layer.batch_norm is None:
-        # The activation stays inside Conv2D, as hand-written Keras has it: one layer, one op.
-        return keras.layers.Conv2D(
-            layer.filters,
-            layer.kernel,
-            strides=layer.stride,
-            padding=layer.padding,
-            use_bias=layer.bias,
-            activation=_activation(layer.activation),
-            name=name,
-        )(inputs[0])
-    has_activation = layer.activation != "linear"
-    x = keras.layers.Conv2D(
+    # Without its own filter count, the conv projects back to its second input's width.
+    filters = layer.filters if layer.filters is not None else inputs[1].shape[-1]
+    return keras.layers.Conv2D(
+        filters,
+        layer.kernel,
+        strides=layer.stride,
+        padding=layer.padding,
+        groups=layer.groups,
+        use_bias=layer.bias,
+        activation=_activation(layer.activation),
+        name=keras_name(layer.name),
+    )(inputs[0])
+
+
+@build_layer.register
+def _dwconv(layer: ir.DepthwiseConv, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.DepthwiseConv2D(
+        layer.kernel,
+        strides=layer.stride,
+        padding=layer.padding,
+        depth_multiplier=layer.multiplier,
+        use_bias=layer.bias,
+        activation=_activation(layer.activation),
+        name=keras_name(layer.name),
+    )(inputs[0])
+
+
+@build_layer.register
+def _sepconv(layer: ir.SeparableConv, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.SeparableConv2D(
         layer.filters,
         layer.kernel,
         strides=layer.stride,
         padding=layer.padding,
         use_bias=layer.bias,
-        name=f"{name}_conv",
+        activation=_activation(layer.activation),
+        name=keras_name(layer.name),
     )(inputs[0])
-    x = _batch_norm(layer.batch_norm, f"{name}_bn" if has_activation else name)(x)
-    if has_activation:
-        x = keras.layers.Activation(layer.activation, name=name)(x)
-    return x
 
 
+@build_layer.register
 def _maxpool(layer: ir.MaxPool, inputs: Sequence[Tensor]) -> Tensor:
     return keras.layers.MaxPooling2D(
         layer.window, layer.stride, padding=layer.padding, name=keras_name(layer.name)
     )(inputs[0])
 
 
+@build_layer.register
 def _avgpool(layer: ir.AvgPool, inputs: Sequence[Tensor]) -> Tensor:
     return keras.layers.AveragePooling2D(
         layer.window, layer.stride, padding=layer.padding, name=keras_name(layer.name)
     )(inputs[0])
 
 
+@build_layer.register
+def _adaptive_maxpool(layer: ir.AdaptiveMaxPool, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.AdaptiveMaxPooling2D(layer.grid, name=keras_name(layer.name))(inputs[0])
+
+
+@build_layer.register
+def _adaptive_avgpool(layer: ir.AdaptiveAvgPool, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.AdaptiveAveragePooling2D(layer.grid, name=keras_name(layer.name))(inputs[0])
+
+
+@build_layer.register
 def _gap(layer: ir.GlobalAvgPool, inputs: Sequence[Tensor]) -> Tensor:
     return keras.layers.GlobalAveragePooling2D(name=keras_name(layer.name))(inputs[0])
 
 
+@build_layer.register
+def _gmp(layer: ir.GlobalMaxPool, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.GlobalMaxPooling2D(name=keras_name(layer.name))(inputs[0])
+
+
+@build_layer.register
 def _flatten(layer: ir.Flatten, inputs: Sequence[Tensor]) -> Tensor:
     return keras.layers.Flatten(name=keras_name(layer.name))(inputs[0])
 
 
+@build_layer.register
 def _dense(layer: ir.Dense, inputs: Sequence[Tensor]) -> Tensor:
     return keras.layers.Dense(
-        layer.units, activation=_activation(layer.activation), name=keras_name(layer.name)
+        layer.units,
+        activation=_activation(layer.activation),
+        use_bias=layer.bias,
+        name=keras_name(layer.name),
     )(inputs[0])
 
 
+@build_layer.register
 def _dropout(layer: ir.Dropout, inputs: Sequence[Tensor]) -> Tensor:
     return keras.layers.Dropout(layer.rate, name=keras_name(layer.name))(inputs[0])
 
 
+@build_layer.register
 def _bn(layer: ir.BatchNorm, inputs: Sequence[Tensor]) -> Tensor:
-    return _batch_norm(layer.options, keras_name(layer.name))(inputs[0])
+    options = layer.options
+    return keras.layers.BatchNormalization(
+        scale=options.scale,
+        center=options.center,
+        epsilon=options.epsilon,
+        momentum=options.momentum,
+        name=keras_name(layer.name),
+    )(inputs[0])
 
 
+@build_layer.register
 def _lrn(layer: ir.LocalResponseNorm, inputs: Sequence[Tensor]) -> Tensor:
     return LocalResponseNormalization(
         layer.size, layer.alpha, layer.beta, layer.bias, name=keras_name(layer.name)
     )(inputs[0])
 
 
+@build_layer.register
+def _activation_layer(layer: ir.Activation, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.Activation(layer.function, name=keras_name(layer.name))(inputs[0])
+
+
+@build_layer.register
+def _scale(layer: ir.Scale, inputs: Sequence[Tensor]) -> Tensor:
+    # Keras' own Rescaling, so a saved model needs no custom code (keras.applications'
+    # Inception-ResNet uses a CustomScaleLayer).
+    return keras.layers.Rescaling(layer.factor, name=keras_name(layer.name))(inputs[0])
+
+
+@build_layer.register
+def _pad(layer: ir.ZeroPad, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.ZeroPadding2D(
+        ((layer.top, layer.bottom), (layer.left, layer.right)), name=keras_name(layer.name)
+    )(inputs[0])
+
+
+@build_layer.register
 def _concat(layer: ir.Concat, inputs: Sequence[Tensor]) -> Tensor:
     return keras.layers.Concatenate(axis=-1, name=keras_name(layer.name))(list(inputs))
 
 
-def _residual(layer: ir.ResidualMerge, inputs: Sequence[Tensor]) -> Tensor:
-    """Inception-ResNet: concat, linear 1x1 projection with bias, scale, add, activation.
+@build_layer.register
+def _add(layer: ir.Add, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.Add(name=keras_name(layer.name))(list(inputs))
 
-    Built from Keras' own layers (Rescaling for the scale) so a saved model needs no
-    custom code, unlike keras.applications' CustomScaleLayer.
-    """
+
+@build_layer.register
+def _multiply(layer: ir.Multiply, inputs: Sequence[Tensor]) -> Tensor:
+    # A C-vector broadcasts over the grid as a 1x1xC map: Keras would align it with (W, C).
     name = keras_name(layer.name)
-    shortcut, *branches = inputs
-    mixed = (
-        keras.layers.Concatenate(axis=-1, name=f"{name}_concat")(branches)
-        if len(branches) > 1
-        else branches[0]
-    )
-    projected = keras.layers.Conv2D(shortcut.shape[-1], 1, use_bias=True, name=f"{name}_project")(
-        mixed
-    )
-    scaled = keras.layers.Rescaling(layer.scale, name=f"{name}_scale")(projected)
-    has_activation = layer.activation != "linear"
-    added = keras.layers.Add(name=f"{name}_add" if has_activation else name)([shortcut, scaled])
-    if has_activation:
-        return keras.layers.Activation(layer.activation, name=name)(added)
-    return added
-
-
-Builder = Callable[[ir.LayerBase, Sequence[Tensor]], Tensor]
-
-BUILDERS: dict[str, Builder] = {
-    "conv": _conv,  # type: ignore[dict-item]
-    "maxpool": _maxpool,  # type: ignore[dict-item]
-    "avgpool": _avgpool,  # type: ignore[dict-item]
-    "gap": _gap,  # type: ignore[dict-item]
-    "flatten": _flatten,  # type: ignore[dict-item]
-    "dense": _dense,  # type: ignore[dict-item]
-    "dropout": _dropout,  # type: ignore[dict-item]
-    "bn": _bn,  # type: ignore[dict-item]
-    "lrn": _lrn,  # type: ignore[dict-item]
-    "concat": _concat,  # type: ignore[dict-item]
-    "residual": _residual,  # type: ignore[dict-item]
-}
+    grids = [
+        keras.layers.Reshape((1, 1, tensor.shape[-1]), name=f"{name}_grid{index}")(tensor)
+        if len(tensor.shape) == 2 and any(len(other.shape) == 4 for other in inputs)
+        else tensor
+        for index, tensor in enumerate(inputs, start=1)
+    ]
+    return keras.layers.Multiply(name=name)(grids)
 
 
 @dataclass(frozen=True)
@@ -161,13 +208,10 @@ class BuiltModels:
 
 
 def build_models(network: Network) -> BuiltModels:
-    source = network.input
-    image = keras.Input(
-        (source.height, source.width, source.channels), name=keras_name(source.name)
-    )
-    tensors: dict[str, Tensor] = {source.name: image}
-    for layer in network.layers[1:]:
-        tensors[layer.name] = BUILDERS[layer.kind](layer, [tensors[n] for n in layer.inputs])
+    tensors: dict[str, Tensor] = {}
+    for layer in network.layers:
+        tensors[layer.name] = build_layer(layer, [tensors[n] for n in layer.inputs])
+    image = tensors[network.input.name]
     model_name = keras_name(network.name)
     main = tensors[network.output]
     aux = [tensors[head.output] for head in network.aux_heads]

@@ -76,6 +76,13 @@ def layer(report: Report, name: str) -> LayerReport:
     return found[0]
 
 
+def statement(report: Report, name: str) -> tuple[tuple[int, int, int], int, int]:
+    """(output, params, MACs) of the statement whose node is `name`, with the nodes it lowered
+    to beside it (`conv ... bn` is a conv, a batch norm and an activation)."""
+    parts = [row for row in report.layers if name in (row.name, row.part_of)]
+    return layer(report, name).output, sum(p.params for p in parts), sum(p.macs for p in parts)
+
+
 def where(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> list[tuple[str, int, int]]:
     """Each diagnostic as (code, line, column): what the tests compare."""
     return [(d.code, d.line, d.column) for d in diagnostics]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netspec.analysis.lints import design_lints
+from netspec.analysis.lints import design_lints, label
 from netspec.analysis.report import (
     BYTES_PER_FLOAT32,
     AuxHeadReport,
@@ -10,10 +10,8 @@ from netspec.analysis.report import (
     Report,
     Totals,
 )
-from netspec.analysis.rules import RULES, Facts, ShapeError
 from netspec.diagnostics import Diagnostic, error
-from netspec.ir import BatchNorm, Conv, Network, ResidualMerge
-from netspec.ir.layers import LayerBase
+from netspec.ir import Facts, LayerBase, Network, ShapeError, SlidingWindow
 
 
 def layer_facts(network: Network) -> tuple[dict[str, Facts], list[Diagnostic]]:
@@ -24,12 +22,12 @@ def layer_facts(network: Network) -> tuple[dict[str, Facts], list[Diagnostic]]:
         if any(name not in facts for name in layer.inputs):
             continue  # an upstream layer failed and was reported already
         try:
-            facts[layer.name] = RULES[layer.kind](layer, [facts[n] for n in layer.inputs])
+            facts[layer.name] = layer.facts([facts[n] for n in layer.inputs])
         except ShapeError as exc:
             problems.append(
                 error(
                     exc.code,
-                    f"{layer.name}: {exc.message}",
+                    f"{label(layer)}: {exc.message}",
                     network.file,
                     layer.span.line,
                     layer.span.column,
@@ -64,39 +62,24 @@ def _head_problems(network: Network, facts: dict[str, Facts]) -> list[Diagnostic
     return problems
 
 
-def _keras_tensors(layer: LayerBase, facts: dict[str, Facts]) -> int:
-    """How many tensors of the layer's output size its Keras expansion keeps for training."""
-    if isinstance(layer, Conv):
-        return 1 + (layer.batch_norm is not None) + (layer.activation != "linear")
-    if isinstance(layer, ResidualMerge):
-        return 3 + (layer.activation != "linear")  # projection, scale, add, activation
-    return 1
-
-
-def _moving_statistics(layer: LayerBase, facts: dict[str, Facts]) -> int:
-    """Batch norm's moving mean and variance: counted as parameters, never trained."""
-    if isinstance(layer, Conv) and layer.batch_norm is not None:
-        return 2 * layer.filters
-    if isinstance(layer, BatchNorm):
-        return 2 * facts[layer.name].shape.channels
-    return 0
+def _saved_tensors(layer: LayerBase) -> int:
+    """How many tensors of the layer's output size a training step keeps: a conv whose
+    activation runs inside it keeps its pre-activation too."""
+    return 2 if isinstance(layer, SlidingWindow) and layer.activation != "linear" else 1
 
 
 def _totals(network: Network, facts: dict[str, Facts]) -> Totals:
     params = aux_params = macs = aux_macs = activation_elements = non_trainable = 0
     for layer in network.layers[1:]:
         fact = facts[layer.name]
-        if not layer.aux:
-            non_trainable += _moving_statistics(layer, facts)
         if layer.aux:
             aux_params += fact.params
             aux_macs += fact.macs
         else:
             params += fact.params
             macs += fact.macs
-        activation_elements += fact.shape.elements * _keras_tensors(layer, facts)
-        if isinstance(layer, ResidualMerge) and len(layer.inputs) > 2:
-            activation_elements += sum(facts[n].shape.elements for n in layer.inputs[1:])
+            non_trainable += fact.non_trainable
+        activation_elements += fact.shape.elements * _saved_tensors(layer)
     return Totals(
         params=params,
         aux_params=aux_params,
@@ -123,6 +106,7 @@ def analyse(network: Network) -> Report:
             section=layer.section,
             role=layer.role,
             aux=layer.aux,
+            part_of=layer.part_of,
             output=tuple(facts[layer.name].shape.as_list()),
             flat=facts[layer.name].shape.flat,
             params=facts[layer.name].params,

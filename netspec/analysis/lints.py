@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import math
 
-from netspec.analysis.rules import Facts, ReceptiveField
 from netspec.diagnostics import Diagnostic, warning
-from netspec.ir import Concat, Conv, Flatten, GlobalAvgPool, MaxPool, Network, ResidualMerge
-from netspec.ir.layers import AvgPool, LayerBase
+from netspec.ir import Conv, Facts, LayerBase, Network
 
 # Largest compression of H*W*C by one trunk step that does not count as a bottleneck.
 BOTTLENECK_RATIO = 4.0
@@ -30,27 +28,32 @@ FACTORIZATION_GRID = (8, 20)
 LISTED_NAMES = 4
 
 
-def _window(layer: LayerBase) -> tuple[int, int] | None:
-    if isinstance(layer, Conv):
-        return layer.kernel
-    if isinstance(layer, MaxPool | AvgPool):
-        return layer.window
-    return None
+def label(layer: LayerBase) -> str:
+    """The name the user wrote: a batch norm lowered from `conv ... bn` speaks for the conv."""
+    return layer.part_of or layer.name
 
 
 def _names(layers: list[LayerBase]) -> str:
-    shown = ", ".join(layer.name for layer in layers[:LISTED_NAMES])
-    more = len(layers) - LISTED_NAMES
+    labels = list(dict.fromkeys(label(layer) for layer in layers))
+    shown = ", ".join(labels[:LISTED_NAMES])
+    more = len(labels) - LISTED_NAMES
     return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _spatial_trunk(network: Network, facts: dict[str, Facts]) -> list[LayerBase]:
-    """The main path up to the head: trunk layers that still carry a feature map."""
-    return [
-        layer
-        for layer in network.layers[1:]
-        if layer.role == "trunk" and not layer.aux and not facts[layer.name].shape.flat
-    ]
+    """The main path up to the head: trunk layers before the first that takes the whole map."""
+    trunk = []
+    for layer in network.inference_layers[1:]:
+        if layer.role != "trunk":
+            continue
+        if facts[layer.name].whole_map or facts[layer.name].shape.flat:
+            break
+        trunk.append(layer)
+    return trunk
+
+
+def _grid(facts: Facts) -> tuple[int, int]:
+    return facts.shape.height, facts.shape.width
 
 
 def _warn(
@@ -59,32 +62,34 @@ def _warn(
     return warning(code, message, network.file, layer.span.line, layer.span.column, hint)
 
 
+def _sees_padding(layer: LayerBase, facts: dict[str, Facts]) -> bool:
+    """A window wider than the map it slides over (a 1x1 map itself is the collapse)."""
+    window = facts[layer.name].window
+    source = facts[layer.inputs[0]]
+    return (
+        window is not None
+        and not source.shape.flat
+        and _grid(source) != (1, 1)
+        and (window[0] > source.shape.height or window[1] > source.shape.width)
+    )
+
+
 def collapse_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    main = [layer for layer in network.layers[1:] if not layer.aux]
-    too_small = []
-    for layer in main:
-        window = _window(layer)
-        source = facts[layer.inputs[0]].shape
-        if (
-            window
-            and not source.flat
-            and (source.height, source.width) != (1, 1)
-            and (window[0] > source.height or window[1] > source.width)
-        ):
-            too_small.append(layer)
+    main = list(network.inference_layers[1:])
+    too_small = [layer for layer in main if _sees_padding(layer, facts)]
     if too_small:
         first = too_small[0]
-        source = facts[first.inputs[0]].shape
-        window = _window(first)
+        window = facts[first.name].window
         assert window is not None
         found.append(
             _warn(
                 network,
                 first,
                 "window-exceeds-map",
-                f"{first.name}: a {window[0]}x{window[1]} window on a {source.grid()} map sees "
-                f"mostly padding; {len(too_small)} layer(s) are like this: {_names(too_small)}",
+                f"{label(first)}: a {window[0]}x{window[1]} window on a "
+                f"{facts[first.inputs[0]].shape.grid()} map sees mostly padding; "
+                f"{len(too_small)} layer(s) are like this: {_names(too_small)}",
                 hint="keep the feature map larger: drop a stride or a pooling layer upstream",
             )
         )
@@ -96,11 +101,10 @@ def collapse_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnos
             blind = [
                 later
                 for later in main[index + 1 :]
-                if (w := _window(later))
-                and w != (1, 1)
+                if (window := facts[later.name].window)
+                and window != (1, 1)
                 and not facts[later.inputs[0]].shape.flat
-                and (facts[later.inputs[0]].shape.height, facts[later.inputs[0]].shape.width)
-                == (1, 1)
+                and _grid(facts[later.inputs[0]]) == (1, 1)
             ]
             what = (
                 f"; after it {len(blind)} layer(s) see only padding: {_names(blind)}"
@@ -113,7 +117,7 @@ def collapse_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnos
                     network,
                     layer,
                     "collapse",
-                    f"{layer.name}: the feature map collapses to 1x1 here "
+                    f"{label(layer)}: the feature map collapses to 1x1 here "
                     f"({previous} -> {shape}) before the head{what}",
                     hint="remove a stride or pooling step earlier (for 32x32 inputs: a stride-1 "
                     "stem) so the last stages keep a real grid",
@@ -147,7 +151,7 @@ def bottleneck_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagn
                     network,
                     layer,
                     "bottleneck",
-                    f"{layer.name}: a representational bottleneck: {previous} = "
+                    f"{label(layer)}: a representational bottleneck: {previous} = "
                     f"{previous.elements:,} values shrink {ratio:.1f}x to {shape} = "
                     f"{shape.elements:,}" + (" this early in the network" if early else ""),
                     hint="shrink the grid and widen the channels in the same step (a reduction "
@@ -158,43 +162,15 @@ def bottleneck_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagn
     return found
 
 
-def shortcut_fields(network: Network, facts: dict[str, Facts]) -> dict[str, ReceptiveField]:
-    """Receptive fields with residual merges counted through their shortcut.
-
-    A residual net's signal mostly takes its short paths (Veit et al. 2016), so the
-    theoretical field, which grows with every stacked block, overstates what it sees.
-    """
-    fields: dict[str, ReceptiveField] = {}
-    for layer in network.inference_layers:
-        if not layer.inputs:
-            fields[layer.name] = facts[layer.name].field
-            continue
-        first = fields[layer.inputs[0]]
-        window = _window(layer)
-        if isinstance(layer, ResidualMerge):
-            fields[layer.name] = first
-        elif isinstance(layer, Concat):
-            fields[layer.name] = ReceptiveField.widest([fields[n] for n in layer.inputs])
-        elif window is not None:
-            stride = layer.stride  # type: ignore[attr-defined]
-            fields[layer.name] = first.through(window, stride)
-        elif isinstance(layer, GlobalAvgPool | Flatten):
-            source = facts[layer.inputs[0]].shape
-            fields[layer.name] = first.through((source.height, source.width), (1, 1))
-        else:
-            fields[layer.name] = first
-    return fields
-
-
 def receptive_field_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnostic]:
     main = network.inference_layers
     total = sum(facts[layer.name].macs for layer in main)
     height, width = network.input.height, network.input.width
-    fields = shortcut_fields(network, facts)
     for index, layer in enumerate(main[1:], start=1):  # the input itself covers a 1x1 input
-        size = fields[layer.name].size
+        # Residual merges count through their shortcut (Facts.shortcut_field).
+        size = facts[layer.name].shortcut_field.size
         # `gap` and `flatten` see the whole map by definition: they start the head.
-        head = facts[layer.name].shape.flat
+        head = facts[layer.name].shape.flat or facts[layer.name].whole_map
         if layer.role != "trunk" or head or size[0] < height or size[1] < width:
             continue
         later = sum(facts[after.name].macs for after in main[index + 1 :])
@@ -204,7 +180,7 @@ def receptive_field_warnings(network: Network, facts: dict[str, Facts]) -> list[
                     network,
                     layer,
                     "receptive-field",
-                    f"{layer.name}: the receptive field ({size[0]}x{size[1]}) already covers the "
+                    f"{label(layer)}: the receptive field ({size[0]}x{size[1]}) already covers the "
                     f"whole {height}x{width} input here, and {later / total:.0%} of the "
                     "multiply-adds come after it",
                     hint="the later stages add compute but see nothing new: use a larger input "
@@ -213,6 +189,22 @@ def receptive_field_warnings(network: Network, facts: dict[str, Facts]) -> list[
             ]
         return []
     return []
+
+
+def _next_window(
+    layer: LayerBase, consumers: dict[str, list[LayerBase]], facts: dict[str, Facts]
+) -> LayerBase | None:
+    """The one windowed layer that reads `layer`'s output, past batch norms and activations."""
+    after = consumers.get(layer.name, [])
+    while len(after) == 1:
+        (follower,) = after
+        fact = facts.get(follower.name)
+        if fact is None or fact.window is not None or len(follower.inputs) > 1:
+            return follower
+        if fact.shape != facts[layer.name].shape:
+            return None
+        after = consumers.get(follower.name, [])
+    return None
 
 
 def factorization_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnostic]:
@@ -225,10 +217,8 @@ def factorization_warnings(network: Network, facts: dict[str, Facts]) -> list[Di
     for layer in network.inference_layers:
         if not isinstance(layer, Conv) or 1 not in layer.kernel or layer.kernel == (1, 1):
             continue
-        after = consumers.get(layer.name, [])
-        follows = (
-            len(after) == 1 and isinstance(after[0], Conv) and after[0].kernel == layer.kernel[::-1]
-        )
+        follower = _next_window(layer, consumers, facts)
+        follows = isinstance(follower, Conv) and follower.kernel == layer.kernel[::-1]
         grid = facts[layer.inputs[0]].shape
         if follows and not (low <= grid.height <= high and low <= grid.width <= high):
             kh, kw = layer.kernel
@@ -237,8 +227,9 @@ def factorization_warnings(network: Network, facts: dict[str, Facts]) -> list[Di
                     network,
                     layer,
                     "factorization-grid",
-                    f"{layer.name}: {kh}x{kw} then {kw}x{kh} factorization on a {grid.grid()} "
-                    f"grid; it works on grids of about {low} to {high} (Szegedy et al. 2015)",
+                    f"{label(layer)}: {kh}x{kw} then {kw}x{kh} factorization on a "
+                    f"{grid.grid()} grid; it works on grids of about {low} to {high} "
+                    "(Szegedy et al. 2015)",
                     hint="use a full square kernel here, or factorize later in the network",
                 )
             )

@@ -23,6 +23,8 @@ class LayerReport(Frozen):
     section: str
     role: str
     aux: str
+    # The layer whose statement this node is a part of ("" when it carries its own name).
+    part_of: str
     output: tuple[int, int, int]
     flat: bool
     params: int

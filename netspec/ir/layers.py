@@ -1,160 +1,96 @@
-"""Layer kinds of the IR graph: one frozen model per kind, told apart by `kind`.
+"""Layer kinds of the IR graph: one frozen model per kind, told apart by `kind`, each with its
+static rule (`facts`).
 
-A layer names its inputs; the network lists layers in an order where every input comes first.
+A layer names its inputs; the network lists layers in an order where every input comes
+first. Adding a kind: docs/architecture.md.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-Padding = Literal["same", "valid"]
-Role = Literal["trunk", "branch", "aux"]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class Span(Frozen):
-    """Where in the spec a thing was written (1-based)."""
-
-    line: int
-    column: int
-
-
-class LayerBase(Frozen):
-    name: str
-    inputs: tuple[str, ...]
-    span: Span
-    # The summary group: `stem`, a stage, `head`, an aux head's name; "" outside sections.
-    section: str = ""
-    # trunk: the main representation; branch: inside a parallel branch; aux: an aux head.
-    role: Role = "trunk"
-    # The aux head a layer belongs to, "" for the inference model.
-    aux: str = ""
-
-
-class BatchNormOptions(Frozen):
-    """Keras BatchNormalization options; `scale=false` drops gamma (as Keras InceptionV3 does)."""
-
-    scale: bool = True
-    center: bool = True
-    epsilon: float = 1e-3
-    momentum: float = 0.99
-
-
-class InputLayer(LayerBase):
-    kind: Literal["input"] = "input"
-    height: int
-    width: int
-    channels: int
-
-
-class Conv(LayerBase):
-    kind: Literal["conv"] = "conv"
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    filters: int
-    padding: Padding
-    activation: str
-    bias: bool
-    batch_norm: BatchNormOptions | None = None
-
-
-class MaxPool(LayerBase):
-    kind: Literal["maxpool"] = "maxpool"
-    window: tuple[int, int]
-    stride: tuple[int, int]
-    padding: Padding
-
-
-class AvgPool(LayerBase):
-    kind: Literal["avgpool"] = "avgpool"
-    window: tuple[int, int]
-    stride: tuple[int, int]
-    padding: Padding
-
-
-class GlobalAvgPool(LayerBase):
-    kind: Literal["gap"] = "gap"
-
-
-class Flatten(LayerBase):
-    kind: Literal["flatten"] = "flatten"
-
-
-class Dense(LayerBase):
-    kind: Literal["dense"] = "dense"
-    units: int
-    # "linear" for the classifier of a head: it emits logits.
-    activation: str
-
-
-class Dropout(LayerBase):
-    kind: Literal["dropout"] = "dropout"
-    rate: float
-
-
-class BatchNorm(LayerBase):
-    kind: Literal["bn"] = "bn"
-    options: BatchNormOptions
-
-
-class LocalResponseNorm(LayerBase):
-    """Caffe's across-channel LRN (GoogLeNet v1 stem); `alpha` is divided by `size`, as in Caffe."""
-
-    kind: Literal["lrn"] = "lrn"
-    size: int = 5
-    alpha: float = 1e-4
-    beta: float = 0.75
-    bias: float = 1.0
-
-
-class Concat(LayerBase):
-    kind: Literal["concat"] = "concat"
-
-
-class ResidualMerge(LayerBase):
-    """Inception-ResNet merge: inputs[0] is the shortcut, the rest are the branch outputs.
-
-    The branches are concatenated, projected by a linear 1x1 conv with bias back to the
-    shortcut's width, scaled, added to the shortcut, then activated.
-    """
-
-    kind: Literal["residual"] = "residual"
-    scale: float
-    activation: str
-
+from netspec.ir.base import BatchNormOptions, Frozen, LayerBase, Padding, Role, Span
+from netspec.ir.basic import (
+    Activation,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Flatten,
+    InputLayer,
+    LocalResponseNorm,
+    Scale,
+    ZeroPad,
+)
+from netspec.ir.convs import Conv, DepthwiseConv, SeparableConv, SlidingWindow
+from netspec.ir.merges import Add, Concat, Multiply
+from netspec.ir.pools import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    AdaptivePool,
+    AvgPool,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    MaxPool,
+    WindowPool,
+)
 
 Layer = Annotated[
     InputLayer
     | Conv
+    | DepthwiseConv
+    | SeparableConv
     | MaxPool
     | AvgPool
+    | AdaptiveMaxPool
+    | AdaptiveAvgPool
     | GlobalAvgPool
+    | GlobalMaxPool
     | Flatten
     | Dense
     | Dropout
     | BatchNorm
     | LocalResponseNorm
+    | Activation
+    | Scale
+    | ZeroPad
     | Concat
-    | ResidualMerge,
+    | Add
+    | Multiply,
     Field(discriminator="kind"),
 ]
 
-LAYER_KINDS: tuple[str, ...] = (
-    "input",
-    "conv",
-    "maxpool",
-    "avgpool",
-    "gap",
-    "flatten",
-    "dense",
-    "dropout",
-    "bn",
-    "lrn",
-    "concat",
-    "residual",
-)
+__all__ = [
+    "Activation",
+    "AdaptiveAvgPool",
+    "AdaptiveMaxPool",
+    "AdaptivePool",
+    "Add",
+    "AvgPool",
+    "BatchNorm",
+    "BatchNormOptions",
+    "Concat",
+    "Conv",
+    "Dense",
+    "DepthwiseConv",
+    "Dropout",
+    "Flatten",
+    "Frozen",
+    "GlobalAvgPool",
+    "GlobalMaxPool",
+    "InputLayer",
+    "Layer",
+    "LayerBase",
+    "LocalResponseNorm",
+    "MaxPool",
+    "Multiply",
+    "Padding",
+    "Role",
+    "Scale",
+    "SeparableConv",
+    "SlidingWindow",
+    "Span",
+    "WindowPool",
+    "ZeroPad",
+]

@@ -12,11 +12,34 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from netspec.diagnostics import Diagnostic
-from netspec.ir import AuxHead, Concat, ResidualMerge, Span
-from netspec.ir.layers import LayerBase, Role
-from netspec.lowering.layers import ACTIVATIONS, Defaults, build_layer
-from netspec.lowering.values import Invalid, Resolver, unknown_option
+from netspec.ir import (
+    Activation,
+    Add,
+    AuxHead,
+    Concat,
+    Conv,
+    LayerBase,
+    Multiply,
+    Role,
+    Scale,
+    Span,
+)
+from netspec.lowering.layers import ACTIVATIONS, PLAIN_LAYERS, Defaults, build_layer
+from netspec.lowering.values import (
+    Invalid,
+    Resolver,
+    did_you_mean,
+    unknown_option,
+    with_suggestion,
+)
 from netspec.syntax import ast
+
+# Every word that starts a layer statement, for "did you mean" on an unknown one.
+LAYER_WORDS = (
+    "conv", "dwconv", "sepconv", "maxpool", "avgpool", "dense", "dropout", "pad", "identity",
+    "inception", *PLAIN_LAYERS, *ACTIVATIONS,
+)  # fmt: skip
+MERGES = ("concat", "residual", "add", "mul")
 
 # A spec that expands past this is a mistake (a runaway `repeat`), not a network.
 MAX_LAYERS = 50_000
@@ -94,20 +117,36 @@ class GraphBuilder:
         """Give the output layer of an instance the instance's own name and place, so the
         summary row `3c` points at the line that wrote `3c`, not at the module's body."""
         span = Span(line=pos.line, column=pos.column)
+
+        # The parts of the output's statement (`old/bn`) follow it (`new/bn`).
+        names = {old: new}
+        for layer in self.layers[start:]:
+            if layer.part_of == old:
+                names[layer.name] = new + layer.name[len(old) :]
+
+        def renamed(name: str) -> str:
+            return names.get(name, name)
+
         for index in range(start, len(self.layers)):
             layer = self.layers[index]
-            inputs = tuple(new if name == old else name for name in layer.inputs)
+            update: dict[str, Any] = {
+                "name": renamed(layer.name),
+                "inputs": tuple(renamed(name) for name in layer.inputs),
+            }
             if layer.name == old:
-                self.layers[index] = layer.model_copy(
-                    update={"name": new, "inputs": inputs, "span": span}
-                )
-            elif inputs != layer.inputs:
-                self.layers[index] = layer.model_copy(update={"inputs": inputs})
+                update["span"] = span
+            if layer.part_of == old:
+                update["part_of"] = new
+            changed = {key: value for key, value in update.items() if getattr(layer, key) != value}
+            if changed:
+                self.layers[index] = layer.model_copy(update=changed)
         self.aux_heads = [
             head.model_copy(update={"tap": new}) if head.tap == old else head
             for head in self.aux_heads
         ]
-        self._lines_of[new] = self._lines_of.pop(old)
+        del self._lines_of[old]
+        # A later duplicate of the instance's name points at the instance, not at its body.
+        self._lines_of[new] = pos.line
 
     # -- statements ------------------------------------------------------------------------
 
@@ -157,9 +196,18 @@ class GraphBuilder:
         raise AssertionError(f"unexpected statement {statement!r}")
 
     def layer(self, statement: ast.LayerStmt, scope: Scope, current: str) -> str:
+        if statement.kind == "identity":
+            if statement.options:
+                raise self.resolver(scope).fail(
+                    "unknown-option", "identity takes no options", statement.options[0].pos
+                )
+            return current
         name = self.auto_name(scope, statement.kind, statement.pos)
         common = self.common(name, (current,), statement.pos, scope)
-        self.layers.append(build_layer(statement, common, self.defaults, self.resolver(scope)))
+        nodes = build_layer(statement, common, self.defaults, self.resolver(scope))
+        for node in nodes[:-1]:
+            self.claim(node.name, statement.pos, scope)
+        self.layers.extend(nodes)
         if statement.kind == "dense" and not any(o.name in ACTIVATIONS for o in statement.options):
             self.defaulted_dense.add(name)
         return name
@@ -197,49 +245,99 @@ class GraphBuilder:
             )
         merge = statement.merge
         mode = merge.mode if merge else "concat"
+        if mode not in MERGES:
+            assert merge is not None
+            raise resolver.fail(
+                "unknown-merge",
+                f"unknown merge '{mode}'",
+                merge.mode_pos,
+                hint=with_suggestion(
+                    mode,
+                    MERGES,
+                    "merge concat (the default), residual scale=0.17, add [relu] or mul",
+                ),
+            )
+        options = merge.options if merge else ()
         if mode == "concat":
-            if merge and merge.options:
+            if options:
                 raise resolver.fail(
-                    "unknown-option", "`merge concat` takes no options", merge.options[0].pos
+                    "unknown-option", "`merge concat` takes no options", options[0].pos
                 )
             if len(outputs) == 1:
                 return outputs[0]
             name = self.claim(group_scope.join("concat"), statement.pos, scope)
             self.layers.append(Concat(**self.common(name, tuple(outputs), statement.pos, scope)))
             return name
+        name = self.claim(group_scope.join(mode), statement.pos, scope)
+        common = self.common(name, (), statement.pos, scope)
         if mode == "residual":
-            assert merge is not None
-            scale, activation = self.residual_options(merge, resolver)
-            name = self.claim(group_scope.join("residual"), statement.pos, scope)
-            self.layers.append(
-                ResidualMerge(
-                    **self.common(name, (current, *outputs), statement.pos, scope),
-                    scale=scale,
-                    activation=activation,
-                )
-            )
+            scale, activation = self.merge_options(options, resolver, mode, scale=True)
+            self.residual(common, current, outputs, scale, activation)
             return name
-        assert merge is not None
-        raise resolver.fail(
-            "unknown-merge",
-            f"unknown merge '{mode}'",
-            merge.mode_pos,
-            hint="merge concat (the default) or merge residual scale=0.17",
+        _, activation = self.merge_options(options, resolver, mode, scale=False)
+        merged = Add if mode == "add" else Multiply
+        self.finish(common, merged(**{**common, "inputs": tuple(outputs)}), activation)
+        return name
+
+    def finish(self, common: dict[str, Any], node: LayerBase, activation: str) -> None:
+        """Append a merge's last node, then its activation: the activation takes the merge's
+        name and the merge becomes its part."""
+        name = common["name"]
+        if activation == "linear":
+            self.layers.append(node)
+            return
+        part = f"{name}/{node.kind}"
+        self.layers.append(node.model_copy(update={"name": part, "part_of": name}))
+        self.layers.append(Activation(**{**common, "inputs": (part,)}, function=activation))
+
+    def residual(
+        self,
+        common: dict[str, Any],
+        shortcut: str,
+        branches: list[str],
+        scale: float,
+        activation: str,
+    ) -> None:
+        """Inception-ResNet's merge as primitives: concatenate the branches, project them with
+        a linear 1x1 conv (bias, no batch norm) back to the shortcut's width, scale, add to
+        the shortcut, activate."""
+        name = common["name"]
+        # The concat, projection and scale work on the branches' side of the shortcut.
+        role = "aux" if common["role"] == "aux" else "branch"
+        part = {**common, "part_of": name, "role": role}
+        mixed = branches[0]
+        if len(branches) > 1:
+            mixed = f"{name}/concat"
+            self.layers.append(Concat(**{**part, "name": mixed, "inputs": tuple(branches)}))
+        project = Conv(
+            **{**part, "name": f"{name}/project", "inputs": (mixed, shortcut)},
+            kernel=(1, 1),
+            stride=(1, 1),
+            padding="same",
+            activation="linear",
+            bias=True,
+            filters=None,
         )
+        scaled = Scale(**{**part, "name": f"{name}/scale", "inputs": (project.name,)}, factor=scale)
+        self.layers += [project, scaled]
+        self.finish(common, Add(**{**common, "inputs": (shortcut, scaled.name)}), activation)
 
     @staticmethod
-    def residual_options(merge: ast.MergeStmt, resolver: Resolver) -> tuple[float, str]:
-        scale, activation = 1.0, "relu"
-        for option in merge.options:
-            if option.name == "scale":
-                scale = resolver.positive(resolver.single(option), "scale")
+    def merge_options(
+        options: tuple[ast.Option, ...], resolver: Resolver, mode: str, *, scale: bool
+    ) -> tuple[float, str]:
+        """`scale=0.17` (residual only) and an activation: relu for residual, none for add
+        and mul unless given."""
+        factor, activation = 1.0, "relu" if mode == "residual" else "linear"
+        known = ["scale=N", *ACTIVATIONS] if scale else list(ACTIVATIONS)
+        for option in options:
+            if scale and option.name == "scale":
+                factor = resolver.positive(resolver.single(option), "scale")
             elif option.name in ACTIVATIONS and not option.values:
                 activation = option.name
             else:
-                raise unknown_option(
-                    resolver, option, "merge residual", ["scale=N", "linear", "relu"]
-                )
-        return scale, activation
+                raise unknown_option(resolver, option, f"merge {mode}", known)
+        return factor, activation
 
     def inception(self, statement: ast.InceptionStmt, scope: Scope, current: str) -> str:
         """`inception 3a 64/96-128/16-32/32`: GoogLeNet's four branches, concatenated."""
@@ -248,11 +346,12 @@ class GraphBuilder:
 
         # Each layer points at the width that made it, so a diagnostic's caret lands there.
         def conv(size: int, width: ast.Value) -> ast.LayerStmt:
-            return ast.LayerStmt("conv", ast.Kernel(size, size, 1, width.pos), width, (), width.pos)
+            kernel = ast.Kernel(size, size, ast.Number(1, width.pos), width.pos)
+            return ast.LayerStmt("conv", kernel, width, (), width.pos)
 
         pool_layer = ast.LayerStmt(
             "maxpool",
-            ast.Kernel(3, 3, 1, pool.pos),
+            ast.Kernel(3, 3, ast.Number(1, pool.pos), pool.pos),
             None,
             (ast.Option("same", (), pool.pos),),
             pool.pos,
@@ -265,7 +364,7 @@ class GraphBuilder:
         )
         body = (ast.BranchGroup(tuple(ast.Branch(b, pos) for b in branches), None, pos),)
         return self.expand_instance(
-            statement.name,
+            statement.name + scope.repeat_suffix,
             statement.name_pos,
             body,
             scope,
@@ -278,13 +377,28 @@ class GraphBuilder:
     def instance(self, statement: ast.InstanceStmt, scope: Scope, current: str) -> str:
         resolver = self.resolver(scope)
         module = self.modules.get(statement.module)
+        if module is None and statement.module in ACTIVATIONS and not _words_after(statement):
+            activation = ast.LayerStmt(statement.module, None, None, (), statement.pos)
+            return self.layer(activation, scope, current)
         if module is None:
             known = ", ".join(sorted(self.modules)) or "none defined"
+            suggestion = did_you_mean(statement.module, [*LAYER_WORDS, *self.modules])
             raise resolver.fail(
                 "unknown-module",
-                f"unknown module '{statement.module}'",
+                f"unknown layer or module '{statement.module}'",
                 statement.pos,
-                hint=f"modules in this spec: {known}",
+                hint=(f"{suggestion} " if suggestion else "") + f"modules in this spec: {known}",
+            )
+        if statement.stray:
+            stray = statement.stray[0]
+            raise resolver.fail(
+                "syntax",
+                f"unexpected '{stray.value}': an instance of module '{module.name}' takes a name "
+                "and `parameter=value` arguments",
+                stray.pos,
+                hint=f"like `{module.name} NAME "
+                + " ".join(f"{p.name}=..." for p in module.params)
+                + "`",
             )
         if module.name in scope.module_stack:
             chain = " -> ".join((*scope.module_stack, module.name))
@@ -321,13 +435,18 @@ class GraphBuilder:
                     "unknown-argument",
                     f"module '{module.name}' has no parameter '{argument.name}'",
                     argument.pos,
-                    hint=f"it takes: {expected}",
+                    hint=with_suggestion(argument.name, params, f"it takes: {expected}"),
                 )
             if argument.name in bindings:
                 raise resolver.fail(
                     "duplicate-argument", f"'{argument.name}' is given twice", argument.pos
                 )
             bindings[argument.name] = resolver.number(argument.value)
+        for param in module.params:
+            if param.name not in bindings and param.default is not None:
+                # A default is a number, `classes`, or a parameter before it.
+                defaults = Resolver(resolver.file, resolver.classes, bindings)
+                bindings[param.name] = defaults.number(param.default)
         missing = [param.name for param in module.params if param.name not in bindings]
         if missing:
             raise resolver.fail(
@@ -428,3 +547,7 @@ class GraphBuilder:
                 span=Span(line=statement.pos.line, column=statement.pos.column),
             )
         )
+
+
+def _words_after(statement: ast.InstanceStmt) -> bool:
+    return bool(statement.name or statement.arguments or statement.stray)

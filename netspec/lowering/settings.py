@@ -17,24 +17,34 @@ from netspec.ir import (
     TrainConfig,
 )
 from netspec.lowering.layers import (
-    ACTIVATIONS,
     PADDINGS,
     Defaults,
+    attributes,
     batch_norm_options,
     choice_option,
-    conv_attributes,
     lrn_options,
 )
-from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver, unknown_option
+from netspec.lowering.values import (
+    LARGEST_SIZE,
+    Invalid,
+    Resolver,
+    unknown_option,
+    with_suggestion,
+)
 from netspec.syntax import ast
 
 DATASETS = ("cifar10", "cifar100", "mnist", "fashion_mnist", "folder", "synthetic")
+DEFAULTS_KEYS = ("conv", "pool", "bn", "dense", "lrn")
+TRAIN_KEYS = (
+    "dataset", "epochs", "batch", "optimizer", "schedule", "weight_decay", "augment",
+    "label_smoothing", "resize", "seed",
+)  # fmt: skip
 
 
 def apply_defaults(line: ast.SettingLine, defaults: Defaults, resolver: Resolver) -> Defaults:
     options = _options_only(line, resolver)
     if line.key == "conv":
-        return replace(defaults, conv=conv_attributes(options, defaults.conv, resolver))
+        return replace(defaults, conv=attributes(options, defaults.conv, resolver, "conv"))
     if line.key == "pool":
         return replace(
             defaults,
@@ -45,19 +55,16 @@ def apply_defaults(line: ast.SettingLine, defaults: Defaults, resolver: Resolver
             defaults, batch_norm=batch_norm_options(options, defaults.batch_norm, resolver)
         )
     if line.key == "dense":
-        return replace(
-            defaults,
-            dense_activation=choice_option(
-                options, defaults.dense_activation, ACTIVATIONS, resolver, "dense"
-            ),
-        )
+        return replace(defaults, dense=attributes(options, defaults.dense, resolver, "dense"))
     if line.key == "lrn":
         return replace(defaults, lrn={**defaults.lrn, **lrn_options(options, resolver)})
     raise resolver.fail(
         "unknown-setting",
         f"no defaults for '{line.key}'",
         line.pos,
-        hint="defaults can be set for conv, pool, bn, dense and lrn",
+        hint=with_suggestion(
+            line.key, DEFAULTS_KEYS, "defaults can be set for conv, pool, bn, dense and lrn"
+        ),
     )
 
 
@@ -194,8 +201,7 @@ def _train_setting(line: ast.SettingLine, resolver: Resolver) -> Any:
         "unknown-setting",
         f"unknown training setting '{key}'",
         line.pos,
-        hint="settings: dataset, epochs, batch, optimizer, schedule, weight_decay, augment, "
-        "label_smoothing, resize, seed",
+        hint=with_suggestion(key, TRAIN_KEYS, "settings: " + ", ".join(TRAIN_KEYS)),
     )
 
 
@@ -204,12 +210,14 @@ def _dataset(line: ast.SettingLine, resolver: Resolver) -> DatasetConfig:
     words = line.words
     first = words[0] if words else None
     if not isinstance(first, ast.Option) or first.values or first.name not in DATASETS:
+        listing = "datasets: " + ", ".join(DATASETS) + " (folder takes a path: "
+        listing += '`dataset folder "images/"`)'
+        named = isinstance(first, ast.Option)
         raise resolver.fail(
             "unknown-dataset",
-            "unknown dataset",
+            f"unknown dataset '{first.name}'" if named else "unknown dataset",
             first.pos if first else line.pos,
-            hint="datasets: " + ", ".join(DATASETS) + " (folder takes a path: "
-            '`dataset folder "images/"`)',
+            hint=with_suggestion(first.name, DATASETS, listing) if named else listing,
         )
     if first.name == "folder":
         if len(words) != 2 or not isinstance(words[1], ast.Text):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from netspec.diagnostics import Diagnostic, error
@@ -53,6 +54,7 @@ class Resolver:
             f"unknown parameter '{value.name}' (parameters in scope: {known}; `classes` is "
             "always available)",
             value.pos,
+            hint=did_you_mean(value.name, [*self.bindings, "classes"]),
         )
 
     def positive_int(self, value: ast.Value, what: str) -> int:
@@ -106,10 +108,23 @@ class Resolver:
         return option.values[0]
 
 
+def did_you_mean(word: str, known: Iterable[str]) -> str | None:
+    """ "did you mean `x`?" for the known word closest to a misspelt one, if one is close."""
+    close = difflib.get_close_matches(word, [k.partition("=")[0] for k in known], n=1)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def with_suggestion(word: str, known: Iterable[str], listing: str) -> str:
+    """A hint that suggests the nearest known word, then lists them all."""
+    known = list(known)
+    suggestion = did_you_mean(word, known)
+    return f"{suggestion} {listing}" if suggestion else listing
+
+
 def unknown_option(resolver: Resolver, option: ast.Option, where: str, known: list[str]) -> Invalid:
     return resolver.fail(
         "unknown-option",
         f"unknown option '{option.name}' for {where}",
         option.pos,
-        hint="expected one of: " + ", ".join(known),
+        hint=with_suggestion(option.name, known, "expected one of: " + ", ".join(known)),
     )

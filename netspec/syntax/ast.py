@@ -45,18 +45,24 @@ class Option(NamedTuple):
 class Kernel(NamedTuple):
     height: int
     width: int
-    stride: int | None
+    # A number, or a module parameter (`3x3/s`); None when the statement gives no stride.
+    stride: Value | None
     pos: Pos
 
 
 class LayerStmt(NamedTuple):
-    """conv, maxpool, avgpool, dense, dropout, gap, flatten, bn, lrn."""
+    """A layer word and what follows it: conv, dwconv, sepconv, maxpool, avgpool, dense,
+    dropout, pad, gap, gmp, flatten, bn, lrn, identity, or an activation (relu, ...)."""
 
     kind: str
     kernel: Kernel | None
     size: Value | None
     options: tuple[Option, ...]
     pos: Pos
+    # `maxpool to 4x4`: pool to the kernel's grid rather than slide it.
+    adaptive: bool = False
+    # `pad 0,1,0,1`: every size given.
+    values: tuple[Value, ...] = ()
 
 
 class InceptionStmt(NamedTuple):
@@ -73,11 +79,15 @@ class Argument(NamedTuple):
 
 
 class InstanceStmt(NamedTuple):
+    """A module instance, or a word lowering looks up (an activation layer, or a mistake)."""
+
     module: str
     name: str | None
     arguments: tuple[Argument, ...]
     pos: Pos
     name_pos: Pos | None
+    # Words after the module that an instance cannot have (`dwconv2 3x3`: the `3x3`).
+    stray: tuple[Text, ...] = ()
 
 
 class MergeStmt(NamedTuple):
@@ -125,6 +135,8 @@ class SectionStmt(NamedTuple):
 class Param(NamedTuple):
     name: str
     pos: Pos
+    # `s=1`: the value an instance that leaves the parameter out gets.
+    default: Value | None = None
 
 
 class ModuleDef(NamedTuple):

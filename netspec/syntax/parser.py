@@ -177,7 +177,11 @@ class _ToAst(Transformer):
         return ast.ModuleDef(str(name), params, rest[-1], _pos(meta), _pos(name))
 
     def params(self, meta, children):
-        return tuple(ast.Param(str(token), _pos(token)) for token in children if token)
+        return tuple(param for param in children if param)
+
+    def param(self, meta, children):
+        name, *default = children
+        return ast.Param(str(name), _pos(name), _value(default[0]) if default else None)
 
     def section_block(self, meta, children):
         (kind, name), body = children
@@ -213,9 +217,25 @@ class _ToAst(Transformer):
         _, kernel, size, *options = children
         return ast.LayerStmt("conv", _kernel(kernel), _value(size), tuple(options), _pos(meta))
 
+    def dwconv(self, meta, children):
+        _, kernel, *options = children
+        return ast.LayerStmt("dwconv", _kernel(kernel), None, tuple(options), _pos(meta))
+
+    def sepconv(self, meta, children):
+        _, kernel, size, *options = children
+        return ast.LayerStmt("sepconv", _kernel(kernel), _value(size), tuple(options), _pos(meta))
+
     def pool(self, meta, children):
         kind, kernel, *options = children
         return ast.LayerStmt(str(kind), _kernel(kernel), None, tuple(options), _pos(meta))
+
+    def adaptive_pool(self, meta, children):
+        kind, grid = children
+        return ast.LayerStmt(str(kind), _kernel(grid), None, (), _pos(meta), adaptive=True)
+
+    def pad(self, meta, children):
+        sizes = tuple(_value(token) for token in children[1:])
+        return ast.LayerStmt("pad", None, sizes[0], (), _pos(meta), values=sizes)
 
     def dense(self, meta, children):
         _, size, *options = children
@@ -237,17 +257,16 @@ class _ToAst(Transformer):
 
     def instance(self, meta, children):
         module, *rest = children
-        name = rest.pop(0) if rest and isinstance(rest[0], Token) else None
+        named = rest and isinstance(rest[0], Token) and rest[0].type == "NAME"
+        name = rest.pop(0) if named else None
         return ast.InstanceStmt(
             str(module),
             str(name) if name else None,
-            tuple(rest),
+            tuple(word for word in rest if isinstance(word, ast.Argument)),
             _pos(meta),
             _pos(name) if name else None,
+            tuple(ast.Text(str(word), _pos(word)) for word in rest if isinstance(word, Token)),
         )
-
-    def instance_name(self, meta, children):
-        return children[0]
 
     def argument(self, meta, children):
         name, value = children
@@ -262,7 +281,15 @@ def _kernel(token: Token) -> ast.Kernel:
     text = str(token)
     window, _, stride = text.partition("/")
     height, width = (int(part) for part in window.split("x"))
-    return ast.Kernel(height, width, int(stride) if stride else None, _pos(token))
+    pos = _pos(token)
+    # The stride's own column: after `KxK/`.
+    stride_pos = ast.Pos(pos.line, pos.column + len(window) + 1)
+    value: ast.Value | None = None
+    if stride.isdigit():
+        value = ast.Number(int(stride), stride_pos)
+    elif stride:
+        value = ast.Ref(stride, stride_pos)
+    return ast.Kernel(height, width, value, pos)
 
 
 def parse(text: str, file: str = "<spec>") -> ast.Spec:
@@ -273,7 +300,7 @@ def parse(text: str, file: str = "<spec>") -> ast.Spec:
     try:
         tree = _lark().parse(text if text.endswith("\n") else text + "\n")
     except UnexpectedInput as exc:
-        raise NetspecError(_syntax_diagnostic(exc, file)) from None
+        raise NetspecError(_empty_block(exc, text, file) or _syntax_diagnostic(exc, file)) from None
     except _TooDeep as exc:
         raise NetspecError(error("too-large", exc.message, file, exc.line, exc.column)) from None
     except _IndentationError as exc:
@@ -303,6 +330,28 @@ def _lexical_problem(text: str, file: str) -> Diagnostic | None:
                     number,
                     column,
                 )
+    return None
+
+
+def _empty_block(exc: UnexpectedInput, text: str, file: str) -> Diagnostic | None:
+    """A block opener (`branch:`) with nothing under it: Lark trips on the next line, but the
+    mistake is the colon's line."""
+    if not isinstance(exc, UnexpectedToken) or set(exc.accepts or exc.expected) != {"_INDENT"}:
+        return None
+    lines = text.split("\n")
+    if exc.token.type != "$END" and exc.token.line:
+        lines = lines[: exc.token.line - 1]
+    for number in range(len(lines), 0, -1):
+        code = lines[number - 1].split("#", 1)[0].rstrip()
+        if code.endswith(":"):
+            return error(
+                "syntax",
+                f"`{code.strip()}` opens a block with nothing in it",
+                file,
+                number,
+                len(code),
+                hint="indent the block's lines under it, or write a chain after the colon",
+            )
     return None
 
 

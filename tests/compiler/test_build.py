@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import keras
@@ -14,6 +15,7 @@ from compiler.build import build_models, keras_name, save_inference_model
 from compiler.layers import LocalResponseNormalization
 from compiler.precision import dtype_policy
 from netspec.api import compile_file, compile_text
+from netspec.ir import Layer
 
 pytestmark = pytest.mark.keras
 
@@ -36,25 +38,49 @@ def test_lrn_follows_caffes_formula() -> None:
     np.testing.assert_allclose(layer(x), caffe_lrn(x, 5, 1e-2, 0.75, 2.0), rtol=1e-5)
 
 
+EVERY_KIND = """\
+conv 3x3 8 bn
+lrn
+pad 1 -> maxpool 2x2/1 valid
+avgpool 2x2/1 same
+dwconv 3x3 mult=2 bn relu6
+sepconv 3x3 8 nobias
+conv 3x3 8 groups=4
+branch: conv 1x1 4
+branch: conv 1x1 4
+merge residual scale=0.2
+branch: identity
+branch: gap -> dense 2 relu -> dense 8 sigmoid
+merge mul
+branch: conv 1x1 8
+branch: identity
+merge add relu
+aux a weight=0.2:
+  gmp
+  dense classes
+branch: conv 1x1 2
+branch: maxpool 3x3/1 same
+merge concat
+maxpool to 4x4
+avgpool to 2x2
+flatten
+dropout 0.1
+dense 4 nobias bn linear
+dense classes
+"""
+
+
 def test_every_layer_kind_runs_under_the_bfloat16_policy() -> None:
     # `netspec train` defaults to bfloat16 on AMX CPUs: LRN has no bfloat16 kernel.
-    network = compile_text(
-        HEADER
-        + (
-            "conv 3x3 8 bn\nlrn\nmaxpool 2x2/1\navgpool 2x2/1 same\n"
-            "branch: conv 1x1 4\nbranch: conv 1x1 4\nmerge residual scale=0.2\n"
-            "branch: conv 1x1 2\nbranch: maxpool 3x3/1 same\nmerge concat\n"
-            "gap\ndropout 0.1\ndense 4\ndense classes\n"
-        )
+    network = compile_text(HEADER + EVERY_KIND)
+    assert {type(layer) for layer in network.layers} == set(
+        typing.get_args(typing.get_args(Layer)[0])
     )
     with dtype_policy("mixed_bfloat16"):
-        model = build_models(network).inference
+        model = build_models(network).training
     x = np.random.default_rng(2).normal(size=(2, 8, 8, 4)).astype("float32")
-    logits = model(x, training=True)
-    assert logits.dtype == "bfloat16" and np.isfinite(np.asarray(logits, "float32")).all()
-    assert {layer.kind for layer in network.layers} >= {
-        "conv", "lrn", "maxpool", "avgpool", "residual", "concat", "gap", "dropout", "dense",
-    }  # fmt: skip
+    for logits in model(x, training=True):
+        assert logits.dtype == "bfloat16" and np.isfinite(np.asarray(logits, "float32")).all()
     lrn = next(layer for layer in model.layers if isinstance(layer, LocalResponseNormalization))
     assert lrn.dtype_policy.name == "mixed_bfloat16"
 

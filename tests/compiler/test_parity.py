@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 import keras
 import pytest
 
-from compiler.build import BUILDERS, build_models, keras_name
-from netspec.analysis.rules import RULES
-from netspec.api import check_file, compile_file
-from netspec.ir import LAYER_KINDS
+from compiler.build import build_layer, build_models, keras_name
+from netspec.analysis.report import Report
+from netspec.api import check_file, check_text, compile_file, compile_text
+from netspec.ir import Layer, Network
+from tests.compiler.test_build import EVERY_KIND, HEADER
 
 pytestmark = pytest.mark.keras
 
 
-def test_every_layer_kind_has_a_shape_rule_and_a_keras_builder() -> None:
-    assert set(RULES) == set(LAYER_KINDS)
-    assert set(BUILDERS) | {"input"} == set(LAYER_KINDS)
+def test_every_ir_layer_kind_has_a_keras_builder() -> None:
+    kinds = set(typing.get_args(typing.get_args(Layer)[0]))
+    assert kinds - set(build_layer.registry) == set()
 
 
-def test_keras_agrees_with_check_on_every_shipped_spec(shipped_spec: Path) -> None:
-    report = check_file(shipped_spec)
+def assert_keras_agrees(report: Report, network: Network) -> None:
+    """Totals, non-trainable count, and every node's output shape and parameters."""
     assert report.totals is not None, report.diagnostics
-    models = build_models(compile_file(shipped_spec))
+    models = build_models(network)
     try:
         assert models.inference.count_params() == report.totals.params
         assert models.training.count_params() == report.totals.params_with_aux
@@ -31,10 +33,20 @@ def test_keras_agrees_with_check_on_every_shipped_spec(shipped_spec: Path) -> No
         assert frozen == report.totals.non_trainable_params
         for layer in report.layers:
             expected = (None, layer.output[2]) if layer.flat else (None, *layer.output)
-            actual = tuple(models.training.get_layer(keras_name(layer.name)).output.shape)
-            assert actual == expected, layer.name
+            built = models.training.get_layer(keras_name(layer.name))
+            assert tuple(built.output.shape) == expected, layer.name
+            assert built.count_params() == layer.params, layer.name
     finally:
         keras.backend.clear_session()
+
+
+def test_keras_agrees_with_check_on_every_shipped_spec(shipped_spec: Path) -> None:
+    assert_keras_agrees(check_file(shipped_spec), compile_file(shipped_spec))
+
+
+def test_keras_agrees_with_check_on_every_layer_kind() -> None:
+    text = HEADER + EVERY_KIND
+    assert_keras_agrees(check_text(text, "t.ns"), compile_text(text, "t.ns"))
 
 
 def test_googlenet_in_keras_has_the_papers_parameter_counts() -> None:

@@ -12,8 +12,6 @@ REPORTERS = {"error", "warning", "fail", "ShapeError", "_warn"}
 CODE = re.compile(r"[a-z]+(-[a-z]+)*")
 # Codes built at run time rather than written out at the call.
 COMPUTED = {
-    "concat-mismatch",  # f"{what}-mismatch" in analysis/rules.py
-    "residual-mismatch",
     "head-classes",  # (code, what, output) tuples in analysis/analyse.py
     "aux-classes",
 }

@@ -22,7 +22,7 @@ CASES = [
     ("dropout 1.5\n", [("invalid-value", 4, 9)]),
     ("conv 3x3 0\n", [("invalid-value", 4, 10)]),
     ("conv 0x3 8\n", [("invalid-value", 4, 6)]),
-    ("conv 3x3/0 8\n", [("invalid-value", 4, 6)]),
+    ("conv 3x3/0 8\n", [("invalid-value", 4, 10)]),  # at the stride
     ("maxpool 3x0\n", [("invalid-value", 4, 9)]),
     ("dense 0.5\n", [("invalid-value", 4, 7)]),
     ("repeat 0:\n  conv 1x1 8\n", [("invalid-value", 4, 8)]),
@@ -213,7 +213,7 @@ HUGE = "9" * 400  # an integer no float can hold
         ("dropout 1e999\n", [("invalid-value", 4, 9)]),
         (f"conv 3x3 {HUGE}\n", [("invalid-value", 4, 10)]),
         ("conv 3x3 3000000000\n", [("invalid-value", 4, 10)]),
-        (f"conv 3x3/{HUGE} 8\n", [("invalid-value", 4, 6)]),
+        (f"conv 3x3/{HUGE} 8\n", [("invalid-value", 4, 10)]),
         ("bn epsilon=1e999\n", [("invalid-value", 4, 12)]),
         (f"branch: conv 1x1 3\nmerge residual scale={HUGE}\n", [("invalid-value", 5, 22)]),
         (f"repeat {HUGE}:\n  conv 1x1 8\n", [("invalid-value", 4, 8)]),

@@ -15,7 +15,7 @@ from tests.helpers import CLASSIFIER, HEADER, TERMINAL_NAME, only_diagnostic, sp
 SYNTAX_ERRORS = [
     # (snippet, line, column, message)
     ("conv 3 3\n", 4, 6, "unexpected '3': expected a kernel like 3x3 or 3x3/2"),
-    ("maxpool 3\n", 4, 9, "unexpected '3': expected a kernel like 3x3 or 3x3/2"),
+    ("maxpool 3\n", 4, 9, "unexpected '3': expected 'to' or a kernel like 3x3 or 3x3/2"),
     ("conv 3x3\n", 4, 9, "unexpected end of line: expected a name or a number"),
     ("dense\n", 4, 6, "unexpected end of line: expected a name or a number"),
     ("conv 3x3/ 8\n", 4, 9, "unexpected '/': expected a name or a number"),
@@ -36,9 +36,10 @@ SYNTAX_ERRORS = [
         "unexpected end of line: expected a statement (a layer such as `conv 3x3 64`, "
         "`branch:`, or a module instance)",
     ),
-    ("branch:\ngap\n", 5, 1, "unexpected 'gap': expected an indented block"),
-    ("stem:", 4, 6, "unexpected end of file: expected an indented block"),
-    ("module m(a b):\n  gap\n", 4, 12, "unexpected 'b': expected ')' or ','"),
+    # an empty block is reported at its colon, not on the line after it
+    ("branch:\ngap\n", 4, 7, "`branch:` opens a block with nothing in it"),
+    ("stem:", 4, 5, "`stem:` opens a block with nothing in it"),
+    ("module m(a b):\n  gap\n", 4, 12, "unexpected 'b': expected ')', ',' or '='"),
     ("module m(:\n  gap\n", 4, 10, "unexpected ':': expected ')' or a name"),
     ("repeat:\n  gap\n", 4, 7, "unexpected ':': expected a name or a number"),
     ("aux:\n  gap\n", 4, 4, "unexpected ':': expected a name"),

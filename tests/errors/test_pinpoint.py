@@ -36,10 +36,10 @@ def caret(lines: list[str]) -> tuple[int, int]:
         ),
         (
             "stem:\n  conv 3x3/0 8\n",
-            "t.ns:5:8: error[invalid-value]: a stride must be at least 1",
+            "t.ns:5:12: error[invalid-value]: a stride must be a whole number >= 1, not 0",
             "5 |   conv 3x3/0 8",
-            8,
-            5,
+            12,
+            1,
         ),
         (
             "conv 3x3 64 foo\n",
@@ -77,7 +77,7 @@ def test_pinpoint_quotes_the_line_and_puts_the_caret_under_the_token(
 def test_a_hint_follows_the_caret() -> None:
     _, lines = render("foo x\n" + CLASSIFIER)
     assert lines == [
-        "t.ns:4:1: error[unknown-module]: unknown module 'foo'",
+        "t.ns:4:1: error[unknown-module]: unknown layer or module 'foo'",
         "  |",
         "4 | foo x",
         "  | ^^^",

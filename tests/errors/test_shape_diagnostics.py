@@ -36,7 +36,12 @@ CASES = [
     (
         header(),
         "branch: conv 3x3/2 8\nbranch: conv 1x1 8\nmerge residual scale=0.1\n" + CLASSIFIER,
-        [("residual-mismatch", 4, 1)],
+        [("concat-mismatch", 4, 1)],  # the branches disagree before the shortcut is added
+    ),
+    (
+        header(),
+        "branch: conv 3x3/2 8\nmerge residual scale=0.1\n" + CLASSIFIER,
+        [("add-mismatch", 4, 1)],  # a residual branch must keep the input's grid
     ),
     (header(), "conv 1x1 8\n", [("head-classes", 4, 1)]),
     (header(), "conv 1x1 8\ngap\ndense 5\n", [("head-classes", 6, 1)]),
@@ -62,7 +67,7 @@ def test_messages_name_the_layer_and_the_shapes() -> None:
     (concat,) = check("branch: conv 3x3/2 8\nbranch: conv 1x1 8\n" + CLASSIFIER).diagnostics
     assert concat.message == (
         "g1/concat: the branches of this group disagree on spatial size (16x16x8, 32x32x8); "
-        "they must match to be concated"
+        "they must match to be concatenated"
     )
     (head,) = check("conv 1x1 8\ngap\ndense 5\n").diagnostics
     assert head.message == (

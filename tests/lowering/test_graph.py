@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from netspec.api import compile_text
-from netspec.ir import AuxHead, Concat, Conv, Dense, MaxPool, Network, ResidualMerge
-from tests.helpers import CLASSIFIER, clean, compile_spec, header, layer, snippet, spec
+from netspec.ir import AuxHead, Concat, Conv, Dense, MaxPool, Network, Scale
+from tests.helpers import CLASSIFIER, clean, compile_spec, header, layer, snippet, spec, statement
 
 
 def graph(network: Network) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -158,20 +158,40 @@ def test_merge_concat_is_the_default() -> None:
         ("merge residual", 1.0, "relu"),
     ],
 )
-def test_residual_merge_adds_the_group_input(merge: str, scale: float, activation: str) -> None:
+def test_residual_merge_lowers_to_concat_projection_scale_add_and_activation(
+    merge: str, scale: float, activation: str
+) -> None:
     body = f"branch: conv 1x1 16\nbranch: conv 1x1 16 -> conv 3x3 16\n{merge}\n"
     network = compile_spec(body + CLASSIFIER, header(8, 8, 32))
-    residual = network.by_name["g1/residual"]
-    assert isinstance(residual, ResidualMerge)
-    assert residual.inputs == ("input", "g1/b1/conv1", "g1/b2/conv2")
-    assert (residual.scale, residual.activation) == (scale, activation)
+    nodes = [node for node in network.layers if node.name.startswith("g1/residual")]
+    added = "g1/residual/add" if activation != "linear" else "g1/residual"
+    expected = [
+        ("g1/residual/concat", "concat", ("g1/b1/conv1", "g1/b2/conv2")),
+        # the projection takes its width from its second input, the shortcut
+        ("g1/residual/project", "conv", ("g1/residual/concat", "input")),
+        ("g1/residual/scale", "scale", ("g1/residual/project",)),
+        (added, "add", ("input", "g1/residual/scale")),
+    ]
+    if activation != "linear":
+        expected.append(("g1/residual", "activation", ("g1/residual/add",)))
+    assert [(node.name, node.kind, node.inputs) for node in nodes] == expected
+    project = network.by_name["g1/residual/project"]
+    assert isinstance(project, Conv)
+    assert (project.filters, project.kernel, project.activation, project.bias) == (
+        None,
+        (1, 1),
+        "linear",
+        True,
+    )
+    assert network.by_name["g1/residual/scale"].factor == scale
+    assert all(node.part_of == "g1/residual" for node in nodes[:-1])
 
 
 def test_residual_merge_projection_parameters_and_output_shape() -> None:
     body = "branch: conv 1x1 16\nbranch: conv 1x1 16 -> conv 3x3 16\nmerge residual scale=0.17\n"
-    merge = layer(clean(body + CLASSIFIER, header(8, 8, 32)), "g1/residual")
+    merge = statement(clean(body + CLASSIFIER, header(8, 8, 32)), "g1/residual")
     # concat of 16+16 channels, projected back to 32 by a 1x1 conv with bias
-    assert (merge.output, merge.params, merge.macs) == ((8, 8, 32), 32 * 32 + 32, 8 * 8 * 32 * 32)
+    assert merge == ((8, 8, 32), 32 * 32 + 32, 8 * 8 * 32 * 32)
 
 
 def test_modules_used_before_definition_with_and_without_parameters() -> None:
@@ -236,9 +256,10 @@ def test_a_parameter_stands_wherever_a_number_may() -> None:
         """)
     network = compile_spec(body + CLASSIFIER)
     convs = [c for c in network.layers if isinstance(c, Conv)]
-    assert [c.filters for c in convs] == [8, 8, 8, 8, 1, 2, 3, 4, 5, 6, 8]
-    residual = next(each for each in network.layers if isinstance(each, ResidualMerge))
-    assert residual.scale == 0.2
+    written = [c.filters for c in convs if not c.part_of]  # not the residual's projection
+    assert written == [8, 8, 8, 8, 1, 2, 3, 4, 5, 6, 8]
+    residual = next(each for each in network.layers if isinstance(each, Scale))
+    assert residual.factor == 0.2
     (side,) = network.aux_heads
     assert side.weight == 0.25
     assert network.by_name["x/side/dense1"].units == 32
@@ -266,9 +287,9 @@ def test_repeat_names_instances_block35_1_to_block35_10() -> None:
           block35 scale=0.17
         """)
     network = compile_spec(body + CLASSIFIER, header(35, 35, 320))
-    trunk = [each.name for each in network.layers if each.role == "trunk"]
+    trunk = [each.name for each in network.layers if each.role == "trunk" and not each.part_of]
     assert trunk == ["input", *(f"block35_{i}" for i in range(1, 11)), "gap1", "dense1"]
-    assert network.by_name["block35_2"].inputs[0] == "block35_1"
+    assert network.by_name["block35_2/b1/conv1"].inputs == ("block35_1",)
     assert network.by_name["block35_7/b2/conv2"].inputs == ("block35_7/b2/conv1",)
 
 

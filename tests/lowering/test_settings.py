@@ -5,31 +5,49 @@ from __future__ import annotations
 import pytest
 
 from netspec.ir import (
+    Activation,
     AugmentConfig,
+    BatchNorm,
     BatchNormOptions,
+    Conv,
     DatasetConfig,
     OptimizerConfig,
     ScheduleConfig,
     Span,
     TrainConfig,
 )
-from tests.helpers import CLASSIFIER, clean, compile_spec, layer
+from tests.helpers import CLASSIFIER, clean, compile_spec, statement
 
 
-def conv_of(body: str):
-    """The first conv that a snippet of defaults and one conv line lowers to."""
-    return compile_spec(body + CLASSIFIER).by_name["conv1"]
+def conv_of(body: str) -> tuple[str, str, bool, bool]:
+    """(padding, activation, bias, batch norm) of the line `conv1` in a snippet: a conv alone,
+    or a conv, a batch norm and an activation."""
+    network = compile_spec(body + CLASSIFIER)
+    nodes = [node for node in network.layers if "conv1" in (node.name, node.part_of)]
+    conv = next(node for node in nodes if isinstance(node, Conv))
+    norms = [node for node in nodes if isinstance(node, BatchNorm)]
+    activations = [node.function for node in nodes if isinstance(node, Activation)]
+    activation = (activations or ["linear"])[0] if norms else conv.activation
+    return conv.padding, activation, conv.bias, bool(norms)
 
 
 def test_built_in_conv_defaults_are_same_relu_and_a_bias() -> None:
-    conv = conv_of("conv 3x3 8\n")
-    assert (conv.padding, conv.activation, conv.bias, conv.batch_norm) == (
-        "same",
-        "relu",
-        True,
-        None,
-    )
-    assert (conv.stride, conv.kernel) == ((1, 1), (3, 3))
+    assert conv_of("conv 3x3 8\n") == ("same", "relu", True, False)
+    conv = compile_spec("conv 3x3 8\n" + CLASSIFIER).by_name["conv1"]
+    assert isinstance(conv, Conv)
+    assert (conv.stride, conv.kernel, conv.groups) == ((1, 1), (3, 3), 1)
+
+
+def test_conv_with_bn_lowers_to_a_conv_a_batch_norm_and_an_activation() -> None:
+    network = compile_spec("conv 3x3 8 bn\nconv 3x3 8 bn linear\n" + CLASSIFIER)
+    chain = [(node.name, node.kind, node.inputs, node.part_of) for node in network.layers[1:6]]
+    assert chain == [
+        ("conv1/conv", "conv", ("input",), "conv1"),
+        ("conv1/bn", "bn", ("conv1/conv",), "conv1"),
+        ("conv1", "activation", ("conv1/bn",), ""),
+        ("conv2/conv", "conv", ("conv1",), "conv2"),
+        ("conv2", "bn", ("conv2/conv",), ""),  # linear: the batch norm ends the statement
+    ]
 
 
 @pytest.mark.parametrize(
@@ -47,8 +65,7 @@ def test_built_in_conv_defaults_are_same_relu_and_a_bias() -> None:
 def test_conv_defaults_and_a_layer_overriding_them(
     defaults: str, line: str, expected: tuple[str, str, bool, bool]
 ) -> None:
-    conv = conv_of(f"defaults:\n  {defaults}\n{line}\n")
-    assert (conv.padding, conv.activation, conv.bias, conv.batch_norm is not None) == expected
+    assert conv_of(f"defaults:\n  {defaults}\n{line}\n") == expected
 
 
 def test_pool_padding_default_applies_to_both_pools() -> None:
@@ -65,18 +82,18 @@ def test_bn_defaults_reach_standalone_and_conv_batch_norms() -> None:
         + CLASSIFIER
     )
     expected = BatchNormOptions(scale=False, center=True, epsilon=1e-3, momentum=0.9)
-    assert network.by_name["conv1"].batch_norm == expected
+    assert network.by_name["conv1/bn"].options == expected
     assert network.by_name["bn1"].options == expected
 
 
 def test_bn_scale_false_drops_gamma_from_the_parameter_count() -> None:
     # a conv 3x3 3->16 without bias (batch norm follows), then gamma, beta, mean, variance
-    default = layer(clean("defaults:\n  conv bn\nconv 3x3 16\n" + CLASSIFIER), "conv1")
-    no_gamma = layer(
+    default = statement(clean("defaults:\n  conv bn\nconv 3x3 16\n" + CLASSIFIER), "conv1")
+    no_gamma = statement(
         clean("defaults:\n  conv bn\n  bn scale=false\nconv 3x3 16\n" + CLASSIFIER), "conv1"
     )
-    assert default.params == 3 * 3 * 3 * 16 + 4 * 16
-    assert no_gamma.params == 3 * 3 * 3 * 16 + 3 * 16
+    assert default[1] == 3 * 3 * 3 * 16 + 4 * 16
+    assert no_gamma[1] == 3 * 3 * 3 * 16 + 3 * 16
 
 
 def test_dense_and_lrn_defaults() -> None:
