@@ -1,0 +1,177 @@
+"""The zoo specs against the networks they write, built here with weights=None (no download).
+
+Each keras.applications network is built, measured and dropped before its spec is built, so
+at most one large model lives at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import pytest
+
+from compiler.build import build_models, keras_name
+from netspec.api import check_file, compile_file
+
+pytestmark = [pytest.mark.keras, pytest.mark.slow]
+
+ZOO = Path("specs/zoo")
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Measured:
+    params: int
+    weight_shapes: list[Shape]
+    taps: dict[str, Shape]
+
+
+def measure(model: keras.Model, taps: dict[str, str]) -> Measured:
+    """count_params, the sorted weight shapes, and the output shape of each tap (ours -> layer)."""
+    return Measured(
+        params=model.count_params(),
+        weight_shapes=sorted(tuple(weight.shape) for weight in model.weights),
+        taps={ours: tuple(model.get_layer(layer).output.shape[1:]) for ours, layer in taps.items()},
+    )
+
+
+def measure_application(application: Callable[..., keras.Model], taps: dict[str, str]) -> Measured:
+    try:
+        return measure(application(weights=None), taps)
+    finally:
+        keras.backend.clear_session()
+
+
+def measure_spec(path: Path, taps: Iterable[str]) -> Measured:
+    try:
+        model = build_models(compile_file(path)).inference
+        return measure(model, {tap: keras_name(tap) for tap in taps})
+    finally:
+        keras.backend.clear_session()
+
+
+def blocks(stages: dict[int, int], ours: str, keras_layer: str) -> dict[str, str]:
+    """Stage -> block count as names: `ours` and `keras_layer` are formatted with s and b."""
+    return {
+        ours.format(s=stage, b=block): keras_layer.format(s=stage, b=block)
+        for stage, count in stages.items()
+        for block in range(1, count + 1)
+    }
+
+
+RESNET_BLOCKS = {2: 3, 3: 4, 4: 6, 5: 3}
+MOBILENET_V2_ADDS = {2, 4, 5, 7, 8, 9, 11, 12, 14, 15}
+
+# Spec layer -> the application's layer holding the same tensor (or one of its shape where
+# Keras leaves the tensor unnamed, as Xception's adds).
+TAPS: dict[str, tuple[Callable[..., keras.Model], dict[str, str]]] = {
+    "resnet50": (
+        keras.applications.ResNet50,
+        blocks(RESNET_BLOCKS, "conv{s}_block{b}", "conv{s}_block{b}_out"),
+    ),
+    "resnet50v2": (
+        keras.applications.ResNet50V2,
+        blocks(RESNET_BLOCKS, "conv{s}_block{b}", "conv{s}_block{b}_out"),
+    ),
+    "xception": (
+        keras.applications.Xception,
+        {
+            **{f"block{i}": f"block{i}_pool" for i in (2, 3, 4, 13)},
+            **{f"block{i}": f"block{i}_sepconv3_bn" for i in range(5, 13)},
+        },
+    ),
+    "mobilenet": (
+        keras.applications.MobileNet,
+        {f"block{i}": f"conv_pw_{i}_relu" for i in range(1, 14)},
+    ),
+    "mobilenet_v2": (
+        keras.applications.MobileNetV2,
+        {
+            f"block_{i}": f"block_{i}_add" if i in MOBILENET_V2_ADDS else f"block_{i}_project_BN"
+            for i in range(1, 17)
+        },
+    ),
+    "densenet121": (
+        keras.applications.DenseNet121,
+        {
+            **blocks({2: 6, 3: 12, 4: 24, 5: 16}, "conv{s}_block_{b}", "conv{s}_block{b}_concat"),
+            **{f"pool{i}": f"pool{i}_pool" for i in (2, 3, 4)},
+        },
+    ),
+    "vgg16": (
+        keras.applications.VGG16,
+        {
+            **{f"block{i}": f"block{i}_pool" for i in range(1, 6)},
+            **blocks({1: 2, 2: 2, 3: 3, 4: 3, 5: 3}, "block{s}/conv{b}", "block{s}_conv{b}"),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("spec", TAPS)
+def test_spec_equals_the_keras_application(spec: str) -> None:
+    application, taps = TAPS[spec]
+    reference = measure_application(application, taps)
+    path = ZOO / f"{spec}.ns"
+    ours = measure_spec(path, taps)
+    assert ours.params == reference.params
+    assert ours.weight_shapes == reference.weight_shapes
+    assert ours.taps == reference.taps
+    totals = check_file(path).totals
+    assert totals is not None
+    assert totals.params == reference.params
+
+
+# titu1994/keras-squeeze-excite-network, se_inception_v3.py: squeeze_excite_block(x) (ratio
+# 16, two dense layers without bias) after each of InceptionV3's mixed0 .. mixed10.
+MIXED_WIDTHS = (256, 288, 288, 768, 768, 768, 768, 768, 1280, 2048, 2048)
+
+
+def test_se_inception_v3_is_inception_v3_with_an_se_block_after_every_module() -> None:
+    mixed = {f"mixed{i}": f"mixed{i}" for i in range(11)}
+    inception_v3 = measure_application(keras.applications.InceptionV3, mixed)
+    se_shapes = [shape for c in MIXED_WIDTHS for shape in ((c, c // 16), (c // 16, c))]
+    excited = {f"mixed{i}_se": f"mixed{i}" for i in range(11)}
+    ours = measure_spec(ZOO / "se_inception_v3.ns", [*mixed, *excited])
+    assert ours.params == inception_v3.params + sum(shape[0] * shape[1] for shape in se_shapes)
+    assert ours.weight_shapes == sorted(inception_v3.weight_shapes + se_shapes)
+    assert ours.taps == {
+        **inception_v3.taps,
+        **{tap: inception_v3.taps[layer] for tap, layer in excited.items()},
+    }
+
+
+# torchvision 0.29.1 (counted in a scratch venv: sum of p.numel() over parameters()); Keras
+# adds batch norm's moving mean and variance, 2 per channel, as non-trainable weights.
+@pytest.mark.parametrize(
+    ("spec", "torch_params", "torch_params_with_aux", "bn_channels", "aux_bn_channels"),
+    [
+        ("squeezenet1_1", 1_235_496, 1_235_496, 0, 0),
+        ("googlenet_torchvision", 6_624_904, 13_004_888, 7_280, 256),
+    ],
+)
+def test_torchvision_networks_build_to_torchvisions_count(
+    spec: str,
+    torch_params: int,
+    torch_params_with_aux: int,
+    bn_channels: int,
+    aux_bn_channels: int,
+) -> None:
+    try:
+        models = build_models(compile_file(ZOO / f"{spec}.ns"))
+        inference, training = models.inference, models.training
+        trainable = sum(math.prod(weight.shape) for weight in inference.trainable_weights)
+        trainable_with_aux = sum(math.prod(w.shape) for w in training.trainable_weights)
+        assert trainable == torch_params
+        assert inference.count_params() == torch_params + 2 * bn_channels
+        assert trainable_with_aux == torch_params_with_aux
+        assert training.count_params() == torch_params_with_aux + 2 * (
+            bn_channels + aux_bn_channels
+        )
+    finally:
+        keras.backend.clear_session()
