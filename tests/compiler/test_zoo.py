@@ -1,17 +1,19 @@
 """The zoo specs against the networks they write, built here with weights=None (no download).
 
-Each keras.applications network is built, measured and dropped before its spec is built, so
-at most one large model lives at a time.
+Each keras.applications network is built beside its spec and both are dropped before the
+next pair, so at most two large models live at a time.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 from compiler.build import build_models, keras_name
@@ -113,18 +115,73 @@ TAPS: dict[str, tuple[Callable[..., keras.Model], dict[str, str]]] = {
 }
 
 
+def signature(layer: keras.Layer) -> tuple[str, tuple[Shape, ...]]:
+    return type(layer).__name__, tuple(tuple(weight.shape) for weight in layer.weights)
+
+
+def random_weights(layer: keras.Layer, rng: np.random.Generator) -> list[np.ndarray]:
+    """Weights that keep activations near 1 through a deep net: kernels scaled by fan-in."""
+    values = []
+    for weight in layer.weights:
+        shape = tuple(weight.shape)
+        if "variance" in weight.path:
+            values.append(rng.uniform(0.5, 1.5, shape))
+        elif len(shape) > 1:
+            values.append(rng.normal(size=shape) / math.sqrt(math.prod(shape[:-1])))
+        else:
+            values.append(rng.normal(size=shape) * 0.1)
+    return [value.astype("float32") for value in values]
+
+
+def share_random_weights(reference: keras.Model, ours: keras.Model) -> None:
+    """Give both models the same random weights, pairing the layers that hold weights.
+
+    Layers pair by class and weight shapes, the n-th of a kind in one model's topological
+    order with the n-th in the other's: the two orders differ only where Keras sorts the
+    branches of a block differently.
+    """
+    waiting: dict[tuple[str, tuple[Shape, ...]], deque[keras.Layer]] = defaultdict(deque)
+    for layer in ours.layers:
+        if layer.weights:
+            waiting[signature(layer)].append(layer)
+    rng = np.random.default_rng(0)
+    for layer in reference.layers:
+        if layer.weights:
+            queue = waiting[signature(layer)]
+            assert queue, f"no layer of ours matches {layer.name}: {signature(layer)}"
+            values = random_weights(layer, rng)
+            layer.set_weights(values)
+            queue.popleft().set_weights(values)
+    assert not any(waiting.values()), "layers of ours left without a counterpart"
+
+
 @pytest.mark.parametrize("spec", TAPS)
 def test_spec_equals_the_keras_application(spec: str) -> None:
     application, taps = TAPS[spec]
-    reference = measure_application(application, taps)
     path = ZOO / f"{spec}.ns"
-    ours = measure_spec(path, taps)
-    assert ours.params == reference.params
-    assert ours.weight_shapes == reference.weight_shapes
-    assert ours.taps == reference.taps
+    try:
+        reference = application(weights=None, classifier_activation=None)
+        ours = build_models(compile_file(path)).inference
+        expected = measure(reference, taps)
+        measured = measure(ours, {tap: keras_name(tap) for tap in taps})
+        assert measured.params == expected.params
+        assert measured.weight_shapes == expected.weight_shapes
+        assert measured.taps == expected.taps
+        # The same function, not only the same weights: same weights in, same logits out.
+        share_random_weights(reference, ours)
+        shape = tuple(reference.input.shape[1:])
+        images = np.random.default_rng(1).normal(size=(2, *shape)).astype("float32")
+        np.testing.assert_allclose(
+            np.asarray(ours(images, training=False)),
+            np.asarray(reference(images, training=False)),
+            rtol=1e-4,
+            atol=1e-4,
+        )
+    finally:
+        keras.backend.clear_session()
     totals = check_file(path).totals
     assert totals is not None
-    assert totals.params == reference.params
+    assert totals.params == expected.params
 
 
 # titu1994/keras-squeeze-excite-network, se_inception_v3.py: squeeze_excite_block(x) (ratio
