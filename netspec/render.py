@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -60,7 +60,7 @@ def layer_table(report: Report, *, every_layer: bool = False) -> Table:
         title_justify="left",
         header_style="bold",
     )
-    for column, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("layer", "left"),
         ("kind", "left"),
         ("line", "right"),
@@ -68,8 +68,9 @@ def layer_table(report: Report, *, every_layer: bool = False) -> Table:
         ("params", "right"),
         ("MACs", "right"),
         ("RF", "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    )
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
     rows = (
         [(layer, 1, layer.params, layer.macs) for layer in report.layers]
         if every_layer

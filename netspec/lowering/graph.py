@@ -490,7 +490,7 @@ class GraphBuilder:
         return full_name
 
     def repeat(self, statement: ast.RepeatStmt, scope: Scope, current: str) -> str:
-        count = self.resolver(scope).positive_int(statement.count, "a repeat count")
+        count = self.resolver(scope).positive_int(statement.times, "a repeat count")
         for index in range(1, count + 1):
             # Before each pass, at the repeat itself: stopping at the limit without a word
             # would hand on a silently truncated network.
