@@ -269,7 +269,7 @@ class GraphBuilder:
             self.layers.append(Concat(**self.common(name, tuple(outputs), statement.pos, scope)))
             return name
         name = self.claim(group_scope.join(mode), statement.pos, scope)
-        common = self.common(name, (), statement.pos, scope)
+        common = {**self.common(name, (), statement.pos, scope), "written_as": mode}
         if mode == "residual":
             scale, activation = self.merge_options(options, resolver, mode, scale=True)
             self.residual(common, current, outputs, scale, activation)
