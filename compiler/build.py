@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+from keras import KerasTensor as Tensor
 
 from compiler.layers import LocalResponseNormalization
 from netspec.ir import Network
 from netspec.ir import layers as ir
-
-Tensor = keras.KerasTensor
 
 
 def keras_name(ir_name: str) -> str:

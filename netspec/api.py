@@ -109,7 +109,7 @@ def _allowed(diagnostic: Diagnostic, text: str) -> bool:
     if diagnostic.line > len(lines):
         return False
     match = _ALLOW.search(lines[diagnostic.line - 1])
-    return bool(match) and diagnostic.code in {c.strip() for c in match.group(1).split(",")}
+    return match is not None and diagnostic.code in {c.strip() for c in match.group(1).split(",")}
 
 
 def check_file(path: str | Path, input_size: InputSize | None = None) -> Report:

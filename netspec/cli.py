@@ -90,7 +90,8 @@ def check(
             texts[str(spec)] = api.read_spec(spec)
         except api.NetspecError:
             texts[str(spec)] = None
-        for size in sizes or [None]:
+        at_sizes: list[api.InputSize | None] = [*sizes] or [None]  # None: the spec's own
+        for size in at_sizes:
             reports.append(api.check_file(spec, size))
 
     if as_json:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+import re
+from dataclasses import dataclass
+
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -31,25 +34,81 @@ def _field(layer: LayerReport) -> str:
     return f"{height}" if height == width else f"{height}x{width}"
 
 
-def compact_rows(report: Report) -> list[tuple[LayerReport, int, int, int]]:
-    """One row per trunk layer, instance and aux head: (its output layer, how many layers it
-    holds, their params, their MACs). Branch layers fold into their instance's row."""
+@dataclass(frozen=True)
+class Row:
+    """One row of the layer table: the layer that ends it, and the layers it stands for."""
+
+    layer: LayerReport
+    name: str
+    kind: str
+    line: int
+    count: int
+    params: int
+    macs: int
+
+
+_GROUP = re.compile(r"^(.*?\bg\d+)/")
+
+
+def _row_keys(report: Report) -> dict[str, str]:
+    """Each layer's row: its aux head, its top-level instance, the loose group it is a
+    branch of, or the statement it is a part of; otherwise its own."""
+    names = {layer.name for layer in report.layers}
+    group_outputs: dict[str, str] = {}
+    for layer in report.layers:
+        group = _GROUP.match(layer.name)
+        if group and layer.role == "trunk" and not layer.part_of:
+            group_outputs.setdefault(group.group(1), layer.name)
+    keys: dict[str, str] = {}
+    for layer in report.layers:
+        top = layer.name.split("/", 1)[0]
+        group = _GROUP.match(layer.name)
+        if layer.aux:
+            keys[layer.name] = layer.aux
+        elif top in names and top != layer.name:
+            keys[layer.name] = top
+        elif group and group.group(1) in group_outputs:
+            keys[layer.name] = group_outputs[group.group(1)]
+        elif layer.part_of:
+            keys[layer.name] = keys.get(layer.part_of, layer.part_of)
+        else:
+            keys[layer.name] = layer.name
+    return keys
+
+
+def compact_rows(report: Report) -> list[Row]:
+    """One row per trunk statement, instance, loose group and aux head; every layer is in
+    exactly one row, so the rows' parameters add up to the totals."""
+    keys = _row_keys(report)
+    by_name = {layer.name: layer for layer in report.layers}
     members: dict[str, list[LayerReport]] = {}
     for layer in report.layers:
-        owner = layer.aux or layer.name.split("/", 1)[0]
-        members.setdefault(owner, []).append(layer)
+        members.setdefault(keys[layer.name], []).append(layer)
+    aux_lines = {head.name: head.line for head in report.aux_heads}
     rows = []
-    for layer in report.layers:
-        if layer.role != "trunk" or layer.aux:
-            if layer.aux and members[layer.aux][-1] is layer:
-                group = members[layer.aux]
-                rows.append(
-                    (layer, len(group), sum(m.params for m in group), sum(m.macs for m in group))
-                )
-            continue
-        group = members.get(layer.name, [layer]) if "/" not in layer.name else [layer]
-        rows.append((layer, len(group), sum(m.params for m in group), sum(m.macs for m in group)))
-    return rows
+    for key, group in members.items():
+        layer = by_name.get(key, group[-1])
+        rows.append(
+            Row(
+                layer=layer,
+                name=key,
+                kind="aux head" if key in aux_lines else (layer.written_as or layer.kind),
+                line=aux_lines.get(key, layer.line),
+                count=sum(1 for member in group if not member.part_of),
+                params=sum(member.params for member in group),
+                macs=sum(member.macs for member in group),
+            )
+        )
+    # A row stands where its last layer stands.
+    order = {layer.name: index for index, layer in enumerate(report.layers)}
+    return sorted(rows, key=lambda row: max(order[m.name] for m in members[row.name]))
+
+
+def every_row(report: Report) -> list[Row]:
+    return [
+        Row(layer, layer.name, layer.kind, layer.line, 1, layer.params, layer.macs)
+        for layer in report.layers
+    ]
 
 
 def layer_table(report: Report, *, every_layer: bool = False) -> Table:
@@ -60,7 +119,7 @@ def layer_table(report: Report, *, every_layer: bool = False) -> Table:
         title_justify="left",
         header_style="bold",
     )
-    for column, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("layer", "left"),
         ("kind", "left"),
         ("line", "right"),
@@ -68,33 +127,28 @@ def layer_table(report: Report, *, every_layer: bool = False) -> Table:
         ("params", "right"),
         ("MACs", "right"),
         ("RF", "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    rows = (
-        [(layer, 1, layer.params, layer.macs) for layer in report.layers]
-        if every_layer
-        else compact_rows(report)
     )
-    aux_lines = {head.name: head.line for head in report.aux_heads}
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
     section = None
-    for layer, count, params, macs in rows:
-        folded_aux = bool(layer.aux) and not every_layer
+    for row in every_row(report) if every_layer else compact_rows(report):
+        layer = row.layer
+        folded_aux = row.kind == "aux head"
         if layer.section != section and not folded_aux:
             section = layer.section
             table.add_section()
             table.add_row(Text(section or "(no section)", style="bold cyan"))
-        name = layer.aux if folded_aux else layer.name
-        label = Text(name)
-        if count > 1:
-            label.append(f" [{count} layers]", style="dim")
+        label = Text(row.name)
+        if row.count > 1:
+            label.append(f" [{row.count} layers]", style="dim")
         style = "dim" if layer.role == "branch" else ("magenta" if layer.aux else "")
         table.add_row(
             label,
-            "aux head" if folded_aux else layer.kind,
-            str(aux_lines[layer.aux] if folded_aux else layer.line),
+            row.kind,
+            str(row.line),
             _shape(layer),
-            f"{params:,}" if params else "",
-            si(macs) if macs else "",
+            f"{row.params:,}" if row.params else "",
+            si(row.macs) if row.macs else "",
             _field(layer),
             style=style,
         )

@@ -107,6 +107,7 @@ def analyse(network: Network) -> Report:
             role=layer.role,
             aux=layer.aux,
             part_of=layer.part_of,
+            written_as=layer.written_as,
             output=tuple(facts[layer.name].shape.as_list()),
             flat=facts[layer.name].shape.flat,
             params=facts[layer.name].params,

@@ -9,6 +9,7 @@ means the later stages cannot see anything new.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from netspec.diagnostics import Diagnostic, warning
 from netspec.ir import Conv, Facts, LayerBase, Network
@@ -33,7 +34,7 @@ def label(layer: LayerBase) -> str:
     return layer.part_of or layer.name
 
 
-def _names(layers: list[LayerBase]) -> str:
+def _names(layers: Sequence[LayerBase]) -> str:
     labels = list(dict.fromkeys(label(layer) for layer in layers))
     shown = ", ".join(labels[:LISTED_NAMES])
     more = len(labels) - LISTED_NAMES
@@ -42,7 +43,7 @@ def _names(layers: list[LayerBase]) -> str:
 
 def _spatial_trunk(network: Network, facts: dict[str, Facts]) -> list[LayerBase]:
     """The main path up to the head: trunk layers before the first that takes the whole map."""
-    trunk = []
+    trunk: list[LayerBase] = []
     for layer in network.inference_layers[1:]:
         if layer.role != "trunk":
             continue
@@ -76,7 +77,7 @@ def _sees_padding(layer: LayerBase, facts: dict[str, Facts]) -> bool:
 
 def collapse_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    main = list(network.inference_layers[1:])
+    main: list[LayerBase] = list(network.inference_layers[1:])
     too_small = [layer for layer in main if _sees_padding(layer, facts)]
     if too_small:
         first = too_small[0]

@@ -25,6 +25,8 @@ class LayerReport(Frozen):
     aux: str
     # The layer whose statement this node is a part of ("" when it carries its own name).
     part_of: str
+    # The statement's word when it lowered to several nodes (`conv` for conv + bn + relu).
+    written_as: str
     output: tuple[int, int, int]
     flat: bool
     params: int

@@ -40,6 +40,9 @@ class LayerBase(Frozen):
     # One statement may lower to several nodes (`conv 3x3 64 bn` is a conv, a batch norm and
     # an activation): the others name the node that carries the statement's own name.
     part_of: str = ""
+    # The word the statement was written with when it lowered to several nodes (`conv`,
+    # `residual`): what the summary calls the statement's row.
+    written_as: str = ""
 
     def facts(self, inputs: Sequence[Facts]) -> Facts:
         """Output shape, parameters, multiply-adds and receptive field from the inputs' facts;

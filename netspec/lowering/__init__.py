@@ -25,7 +25,7 @@ def lower(
     if header is None:
         raise NetspecError(problems)
     network_stmt, input_stmt, classes_stmt = header
-    classes = int(classes_stmt.count.value)
+    classes = int(classes_stmt.number.value)
     height, width, channels = input_stmt.height, input_stmt.width, input_stmt.channels
     if input_override is not None:
         height, width = input_override[0], input_override[1]
@@ -187,9 +187,9 @@ def _header(
         )
     classes_stmt = found.get(ast.ClassesStmt)
     if isinstance(classes_stmt, ast.ClassesStmt):
-        value = classes_stmt.count.value
+        value = classes_stmt.number.value
         if (isinstance(value, float) and not value.is_integer()) or not 1 <= value <= LARGEST_SIZE:
-            count_pos = classes_stmt.count.pos
+            count_pos = classes_stmt.number.pos
             problems.append(
                 error(
                     "invalid-value",

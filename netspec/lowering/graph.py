@@ -269,7 +269,7 @@ class GraphBuilder:
             self.layers.append(Concat(**self.common(name, tuple(outputs), statement.pos, scope)))
             return name
         name = self.claim(group_scope.join(mode), statement.pos, scope)
-        common = self.common(name, (), statement.pos, scope)
+        common = {**self.common(name, (), statement.pos, scope), "written_as": mode}
         if mode == "residual":
             scale, activation = self.merge_options(options, resolver, mode, scale=True)
             self.residual(common, current, outputs, scale, activation)
@@ -490,7 +490,7 @@ class GraphBuilder:
         return full_name
 
     def repeat(self, statement: ast.RepeatStmt, scope: Scope, current: str) -> str:
-        count = self.resolver(scope).positive_int(statement.count, "a repeat count")
+        count = self.resolver(scope).positive_int(statement.times, "a repeat count")
         for index in range(1, count + 1):
             # Before each pass, at the repeat itself: stopping at the limit without a word
             # would hand on a silently truncated network.

@@ -183,16 +183,13 @@ Part = tuple[str, type[LayerBase], dict[str, Any]]
 def _chain(common: dict[str, Any], parts: list[Part]) -> list[LayerBase]:
     """One statement's nodes, each reading the one before; the last carries its name."""
     name, inputs = common["name"], common["inputs"]
+    written_as = parts[0][0] if len(parts) > 1 else ""
     nodes: list[LayerBase] = []
     for index, (suffix, kind, fields) in enumerate(parts):
         last = index == len(parts) - 1
         node_name = name if last else f"{name}/{suffix}"
-        nodes.append(
-            kind(
-                **{**common, "name": node_name, "inputs": inputs, "part_of": "" if last else name},
-                **fields,
-            )
-        )
+        place = {"name": node_name, "inputs": inputs, "part_of": "" if last else name}
+        nodes.append(kind(**{**common, **place, "written_as": written_as}, **fields))
         inputs = (node_name,)
     return nodes
 

@@ -178,15 +178,15 @@ def _train_setting(line: ast.SettingLine, resolver: Resolver) -> Any:
         return _validated(ScheduleConfig, line, resolver, name=name, **values)
     if key == "augment":
         options = _options_only(line, resolver)
-        values: dict[str, Any] = {}
+        augment: dict[str, Any] = {}
         for option in options:
             if option.name == "crop":
-                values["crop"] = resolver.number(resolver.single(option))
+                augment["crop"] = resolver.number(resolver.single(option))
             elif option.name == "flip":
-                values["flip"] = resolver.boolean(option)
+                augment["flip"] = resolver.boolean(option)
             else:
                 raise unknown_option(resolver, option, "augment", ["crop", "flip"])
-        return _validated(AugmentConfig, line, resolver, **values)
+        return _validated(AugmentConfig, line, resolver, **augment)
     if key in ("epochs", "batch", "weight_decay", "label_smoothing", "seed"):
         value = _single_number(line, resolver)
         return getattr(_validated(TrainConfig, line, resolver, **{key: value}), key)
@@ -212,13 +212,15 @@ def _dataset(line: ast.SettingLine, resolver: Resolver) -> DatasetConfig:
     if not isinstance(first, ast.Option) or first.values or first.name not in DATASETS:
         listing = "datasets: " + ", ".join(DATASETS) + " (folder takes a path: "
         listing += '`dataset folder "images/"`)'
-        named = isinstance(first, ast.Option)
-        raise resolver.fail(
-            "unknown-dataset",
-            f"unknown dataset '{first.name}'" if named else "unknown dataset",
-            first.pos if first else line.pos,
-            hint=with_suggestion(first.name, DATASETS, listing) if named else listing,
-        )
+        if isinstance(first, ast.Option):
+            raise resolver.fail(
+                "unknown-dataset",
+                f"unknown dataset '{first.name}'",
+                first.pos,
+                hint=with_suggestion(first.name, DATASETS, listing),
+            )
+        where = first.pos if first else line.pos
+        raise resolver.fail("unknown-dataset", "unknown dataset", where, hint=listing)
     if first.name == "folder":
         if len(words) != 2 or not isinstance(words[1], ast.Text):
             raise resolver.fail(

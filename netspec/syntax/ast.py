@@ -111,7 +111,7 @@ class BranchGroup(NamedTuple):
 
 
 class RepeatStmt(NamedTuple):
-    count: Value
+    times: Value
     body: tuple[Statement, ...]
     pos: Pos
 
@@ -160,7 +160,7 @@ class InputStmt(NamedTuple):
 
 
 class ClassesStmt(NamedTuple):
-    count: Number
+    number: Number
     pos: Pos
 
 

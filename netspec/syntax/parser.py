@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import Indenter
+from lark.tree import Meta
 
 from netspec.diagnostics import Diagnostic, NetspecError, error
 from netspec.syntax import ast
@@ -48,11 +50,17 @@ class _TooDeep(_IndentationError):
 
 class _Indenter(Indenter):
     NL_type = "_NL"
-    OPEN_PAREN_types = ("LPAR",)
-    CLOSE_PAREN_types = ("RPAR",)
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 8
+
+    @property
+    def OPEN_PAREN_types(self) -> list[str]:
+        return ["LPAR"]
+
+    @property
+    def CLOSE_PAREN_types(self) -> list[str]:
+        return ["RPAR"]
 
     def handle_NL(self, token: Token) -> Iterator[Token]:
         if self.paren_level > 0:
@@ -94,8 +102,8 @@ def _lark() -> Lark:
     )
 
 
-def _pos(meta_or_token: object) -> ast.Pos:
-    return ast.Pos(meta_or_token.line, meta_or_token.column)  # type: ignore[attr-defined]
+def _pos(item: Meta | Token) -> ast.Pos:
+    return ast.Pos(item.line or 0, item.column or 0)
 
 
 def _number(token: Token) -> ast.Number:
@@ -108,7 +116,11 @@ def _value(token: Token) -> ast.Value:
     return _number(token) if token.type == "NUMBER" else ast.Ref(str(token), _pos(token))
 
 
-def _group_branches(statements: list[object]) -> tuple[ast.Statement, ...]:
+# What a block's lines transform to before grouping: statements, `branch:` blocks, chains.
+_Item = ast.Statement | ast.Branch
+
+
+def _group_branches(statements: list[_Item]) -> tuple[ast.Statement, ...]:
     """Fold consecutive `branch:` blocks, and a `merge` line right after them, into groups."""
     grouped: list[ast.Statement] = []
     pending: list[ast.Branch] = []
@@ -125,42 +137,42 @@ def _group_branches(statements: list[object]) -> tuple[ast.Statement, ...]:
             close(statement)
         else:
             close()
-            grouped.append(statement)  # type: ignore[arg-type]
+            grouped.append(statement)
     close()
     return tuple(grouped)
 
 
-def _flatten_chains(items: list[object]) -> list[object]:
+def _flatten_chains(items: list[_Item | list[ast.Statement]]) -> list[_Item]:
     """A chain (`a -> b -> c`, a list) stands for its statements one after another."""
-    flat: list[object] = []
+    flat: list[_Item] = []
     for item in items:
         flat.extend(item if isinstance(item, list) else (item,))
     return flat
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):
+class _ToAst(Transformer[Token, Any]):
     """One method per grammar rule; each returns the AST node the rule stands for."""
 
-    def start(self, meta, children):
+    def start(self, meta: Meta, children: list[Any]) -> ast.Spec:
         return ast.Spec(_group_branches(_flatten_chains(children)))
 
-    def network_stmt(self, meta, children):
+    def network_stmt(self, meta: Meta, children: list[Any]) -> ast.NetworkStmt:
         return ast.NetworkStmt(str(children[0]), _pos(meta))
 
-    def input_stmt(self, meta, children):
+    def input_stmt(self, meta: Meta, children: list[Any]) -> ast.InputStmt:
         height, width, channels = (int(part) for part in str(children[0]).split("x"))
         return ast.InputStmt(height, width, channels, _pos(children[0]))
 
-    def classes_stmt(self, meta, children):
+    def classes_stmt(self, meta: Meta, children: list[Any]) -> ast.ClassesStmt:
         return ast.ClassesStmt(_number(children[0]), _pos(meta))
 
-    def settings_block(self, meta, children):
+    def settings_block(self, meta: Meta, children: list[Any]) -> ast.SettingsBlock:
         return ast.SettingsBlock(str(children[0]), tuple(children[1:]), _pos(meta))
 
-    def setting_line(self, meta, children):
+    def setting_line(self, meta: Meta, children: list[Any]) -> ast.SettingLine:
         key, *words = children
-        converted = []
+        converted: list[ast.Number | ast.Option | ast.Text] = []
         for word in words:
             if isinstance(word, Token):
                 if word.type == "STRING":
@@ -171,91 +183,92 @@ class _ToAst(Transformer):
                 converted.append(word)
         return ast.SettingLine(str(key), tuple(converted), _pos(meta))
 
-    def module_def(self, meta, children):
+    def module_def(self, meta: Meta, children: list[Any]) -> ast.ModuleDef:
         name, *rest = children
         params = rest[0] if len(rest) == 2 else ()
         return ast.ModuleDef(str(name), params, rest[-1], _pos(meta), _pos(name))
 
-    def params(self, meta, children):
+    def params(self, meta: Meta, children: list[Any]) -> tuple[ast.Param, ...]:
         return tuple(param for param in children if param)
 
-    def param(self, meta, children):
+    def param(self, meta: Meta, children: list[Any]) -> ast.Param:
         name, *default = children
         return ast.Param(str(name), _pos(name), _value(default[0]) if default else None)
 
-    def section_block(self, meta, children):
+    def section_block(self, meta: Meta, children: list[Any]) -> ast.SectionStmt:
         (kind, name), body = children
         return ast.SectionStmt(kind, name, body, _pos(meta))
 
-    def section_head(self, meta, children):
+    def section_head(self, meta: Meta, children: list[Any]) -> tuple[str, str | None]:
         return str(children[0]), (str(children[1]) if len(children) > 1 else None)
 
-    def block_body(self, meta, children):
+    def block_body(self, meta: Meta, children: list[Any]) -> tuple[ast.Statement, ...]:
         return _group_branches(_flatten_chains(children))
 
-    def chain_stmt(self, meta, children):
-        return children[0]
+    def chain_stmt(self, meta: Meta, children: list[Any]) -> list[ast.Statement]:
+        chain: list[ast.Statement] = children[0]
+        return chain
 
-    def chain(self, meta, children):
+    def chain(self, meta: Meta, children: list[Any]) -> list[ast.Statement]:
         return [child for child in children if not isinstance(child, Token)]
 
-    def branch_stmt(self, meta, children):
+    def branch_stmt(self, meta: Meta, children: list[Any]) -> ast.Branch:
         return ast.Branch(children[0], _pos(meta))
 
-    def merge_stmt(self, meta, children):
+    def merge_stmt(self, meta: Meta, children: list[Any]) -> ast.MergeStmt:
         mode, *options = children
         return ast.MergeStmt(str(mode), tuple(options), _pos(meta), _pos(mode))
 
-    def repeat_block(self, meta, children):
+    def repeat_block(self, meta: Meta, children: list[Any]) -> ast.RepeatStmt:
         return ast.RepeatStmt(_value(children[0]), children[1], _pos(meta))
 
-    def aux_block(self, meta, children):
+    def aux_block(self, meta: Meta, children: list[Any]) -> ast.AuxStmt:
         name, *options, body = children
         return ast.AuxStmt(str(name), tuple(options), body, _pos(meta))
 
-    def conv(self, meta, children):
+    def conv(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         _, kernel, size, *options = children
         return ast.LayerStmt("conv", _kernel(kernel), _value(size), tuple(options), _pos(meta))
 
-    def dwconv(self, meta, children):
+    def dwconv(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         _, kernel, *options = children
         return ast.LayerStmt("dwconv", _kernel(kernel), None, tuple(options), _pos(meta))
 
-    def sepconv(self, meta, children):
+    def sepconv(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         _, kernel, size, *options = children
         return ast.LayerStmt("sepconv", _kernel(kernel), _value(size), tuple(options), _pos(meta))
 
-    def pool(self, meta, children):
+    def pool(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         kind, kernel, *options = children
         return ast.LayerStmt(str(kind), _kernel(kernel), None, tuple(options), _pos(meta))
 
-    def adaptive_pool(self, meta, children):
+    def adaptive_pool(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         kind, grid = children
         return ast.LayerStmt(str(kind), _kernel(grid), None, (), _pos(meta), adaptive=True)
 
-    def pad(self, meta, children):
+    def pad(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         sizes = tuple(_value(token) for token in children[1:])
         return ast.LayerStmt("pad", None, sizes[0], (), _pos(meta), values=sizes)
 
-    def dense(self, meta, children):
+    def dense(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         _, size, *options = children
         return ast.LayerStmt("dense", None, _value(size), tuple(options), _pos(meta))
 
-    def dropout(self, meta, children):
+    def dropout(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         return ast.LayerStmt("dropout", None, _value(children[0]), (), _pos(meta))
 
-    def plain_layer(self, meta, children):
+    def plain_layer(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         kind, *options = children
         return ast.LayerStmt(str(kind), None, None, tuple(options), _pos(meta))
 
-    def inception(self, meta, children):
+    def inception(self, meta: Meta, children: list[Any]) -> ast.InceptionStmt:
         name, widths = children
         return ast.InceptionStmt(str(name), widths, _pos(meta), _pos(name))
 
-    def widths(self, meta, children):
+    def widths(self, meta: Meta, children: list[Any]) -> tuple[ast.Value, ...]:
         return tuple(_value(token) for token in children)
 
-    def instance(self, meta, children):
+    def instance(self, meta: Meta, children: list[Any]) -> ast.InstanceStmt:
         module, *rest = children
         named = rest and isinstance(rest[0], Token) and rest[0].type == "NAME"
         name = rest.pop(0) if named else None
@@ -268,11 +281,11 @@ class _ToAst(Transformer):
             tuple(ast.Text(str(word), _pos(word)) for word in rest if isinstance(word, Token)),
         )
 
-    def argument(self, meta, children):
+    def argument(self, meta: Meta, children: list[Any]) -> ast.Argument:
         name, value = children
         return ast.Argument(str(name), _value(value), _pos(name))
 
-    def option(self, meta, children):
+    def option(self, meta: Meta, children: list[Any]) -> ast.Option:
         name, *values = children
         return ast.Option(str(name), tuple(_value(v) for v in values), _pos(name))
 
@@ -305,7 +318,8 @@ def parse(text: str, file: str = "<spec>") -> ast.Spec:
         raise NetspecError(error("too-large", exc.message, file, exc.line, exc.column)) from None
     except _IndentationError as exc:
         raise NetspecError(error("indentation", exc.message, file, exc.line, exc.column)) from None
-    return _ToAst().transform(tree)
+    spec: ast.Spec = _ToAst().transform(tree)
+    return spec
 
 
 def _lexical_problem(text: str, file: str) -> Diagnostic | None:
@@ -383,7 +397,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str) -> Diagnostic:
     if isinstance(exc, UnexpectedEOF):
         return error(
             "syntax",
-            f"unexpected end of file: expected {_describe_expected(exc.expected)}",
+            "unexpected end of file: expected "
+            + _describe_expected({str(name) for name in exc.expected}),
             file,
             exc.line if exc.line != -1 else 0,
             exc.column if exc.column != -1 else 0,

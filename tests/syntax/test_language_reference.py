@@ -129,7 +129,7 @@ def test_header_with_comments() -> None:
     network, shape, classes = parse(CONTRACT_HEADER).statements
     assert network == ast.NetworkStmt("googlenet", ast.Pos(1, 1))
     assert (shape.height, shape.width, shape.channels) == (224, 224, 3)
-    assert classes.count.value == 1000
+    assert classes.number.value == 1000
 
 
 def kernel(layer: ast.LayerStmt) -> tuple[int, int, int | float | str | None] | None:
@@ -216,7 +216,7 @@ def test_modules_instances_and_repeat() -> None:
     assert instance.arguments == (
         ast.Argument("pool", ast.Number(32, ast.Pos(10, 25)), ast.Pos(10, 20)),
     )
-    assert repeat.count.value == 10
+    assert repeat.times.value == 10
     (block35,) = repeat.body
     assert (block35.module, block35.name, block35.arguments[0].name) == ("block35", None, "scale")
 
