@@ -74,34 +74,55 @@ MOBILENET_V2_ADDS = {2, 4, 5, 7, 8, 9, 11, 12, 14, 15}
 TAPS: dict[str, tuple[Callable[..., keras.Model], dict[str, str]]] = {
     "resnet50": (
         keras.applications.ResNet50,
-        blocks(RESNET_BLOCKS, "conv{s}_block{b}", "conv{s}_block{b}_out"),
+        {
+            "stem/conv1": "conv1_relu",
+            "stem/maxpool1": "pool1_pool",
+            **blocks(RESNET_BLOCKS, "conv{s}_block{b}", "conv{s}_block{b}_out"),
+        },
     ),
     "resnet50v2": (
         keras.applications.ResNet50V2,
-        blocks(RESNET_BLOCKS, "conv{s}_block{b}", "conv{s}_block{b}_out"),
+        {
+            "stem/maxpool1": "pool1_pool",
+            **blocks(RESNET_BLOCKS, "conv{s}_block{b}", "conv{s}_block{b}_out"),
+            "head/relu1": "post_relu",
+        },
     ),
     "xception": (
         keras.applications.Xception,
         {
+            "entry/conv2": "block1_conv2_act",
             **{f"block{i}": f"block{i}_pool" for i in (2, 3, 4, 13)},
             **{f"block{i}": f"block{i}_sepconv3_bn" for i in range(5, 13)},
+            "exit/sepconv2": "block14_sepconv2_act",
         },
     ),
     "mobilenet": (
         keras.applications.MobileNet,
-        {f"block{i}": f"conv_pw_{i}_relu" for i in range(1, 14)},
+        {
+            "stem/conv1": "conv1_relu",
+            **{f"block{i}": f"conv_pw_{i}_relu" for i in range(1, 14)},
+        },
     ),
     "mobilenet_v2": (
         keras.applications.MobileNetV2,
         {
-            f"block_{i}": f"block_{i}_add" if i in MOBILENET_V2_ADDS else f"block_{i}_project_BN"
-            for i in range(1, 17)
+            "stem/conv2": "expanded_conv_project_BN",
+            **{
+                f"block_{i}": f"block_{i}_add"
+                if i in MOBILENET_V2_ADDS
+                else f"block_{i}_project_BN"
+                for i in range(1, 17)
+            },
+            "stage7/conv1": "out_relu",
         },
     ),
     "densenet121": (
         keras.applications.DenseNet121,
         {
+            "stem/maxpool1": "pool1",
             **blocks({2: 6, 3: 12, 4: 24, 5: 16}, "conv{s}_block_{b}", "conv{s}_block{b}_concat"),
+            "head/relu1": "relu",
             **{f"pool{i}": f"pool{i}_pool" for i in (2, 3, 4)},
         },
     ),
