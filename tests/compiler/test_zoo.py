@@ -49,10 +49,14 @@ def measure_application(application: Callable[..., keras.Model], taps: dict[str,
         keras.backend.clear_session()
 
 
+def by_keras_name(taps: Iterable[str]) -> dict[str, str]:
+    """Our layer names -> the names our Keras build gives them."""
+    return {tap: keras_name(tap) for tap in taps}
+
+
 def measure_spec(path: Path, taps: Iterable[str]) -> Measured:
     try:
-        model = build_models(compile_file(path)).inference
-        return measure(model, {tap: keras_name(tap) for tap in taps})
+        return measure(build_models(compile_file(path)).inference, by_keras_name(taps))
     finally:
         keras.backend.clear_session()
 
@@ -184,7 +188,7 @@ def test_spec_equals_the_keras_application(spec: str) -> None:
         reference = application(weights=None, classifier_activation=None)
         ours = build_models(compile_file(path)).inference
         expected = measure(reference, taps)
-        measured = measure(ours, {tap: keras_name(tap) for tap in taps})
+        measured = measure(ours, by_keras_name(taps))
         assert measured.params == expected.params
         assert measured.weight_shapes == expected.weight_shapes
         assert measured.taps == expected.taps
