@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -16,6 +16,7 @@ from netspec.ir import (
     Span,
     TrainConfig,
 )
+from netspec.ir.training import FILE_DATASETS, DatasetName
 from netspec.lowering.layers import (
     ACTIVATIONS,
     PADDINGS,
@@ -28,7 +29,8 @@ from netspec.lowering.layers import (
 from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver, unknown_option
 from netspec.syntax import ast
 
-DATASETS = ("cifar10", "cifar100", "mnist", "fashion_mnist", "folder", "synthetic")
+DATASETS = get_args(DatasetName)
+AUGMENTS = ("crop", "flip", "inception_crop", "distort")
 
 
 def apply_defaults(line: ast.SettingLine, defaults: Defaults, resolver: Resolver) -> Defaults:
@@ -86,6 +88,7 @@ _EXAMPLES = {
     "weight_decay": "5e-4",
     "label_smoothing": "0.1",
     "resize": "224",
+    "eval_crop": "0.875",
     "seed": "0",
 }
 
@@ -137,7 +140,15 @@ def train_config(
             settings[line.key] = _train_setting(line, resolver)
         except Invalid as problem:
             problems.append(problem.diagnostic)
+    augment = settings.get("augment", AugmentConfig())
+    if augment.inception_crop and "eval_crop" not in settings:
+        settings["eval_crop"] = INCEPTION_EVAL_CROP
     return TrainConfig(**settings), problems
+
+
+# Evaluate a random-resized-crop network on the centre 87.5% (224 of 256 pixels), as
+# the Inception and ResNet reproductions do, unless the spec says otherwise.
+INCEPTION_EVAL_CROP = 0.875
 
 
 def _validated(model: type, line: ast.SettingLine, resolver: Resolver, **values: Any) -> Any:
@@ -170,17 +181,8 @@ def _train_setting(line: ast.SettingLine, resolver: Resolver) -> Any:
             raise unknown_option(resolver, kind, "schedule", ["constant", "step", "cosine"])
         return _validated(ScheduleConfig, line, resolver, name=name, **values)
     if key == "augment":
-        options = _options_only(line, resolver)
-        values: dict[str, Any] = {}
-        for option in options:
-            if option.name == "crop":
-                values["crop"] = resolver.number(resolver.single(option))
-            elif option.name == "flip":
-                values["flip"] = resolver.boolean(option)
-            else:
-                raise unknown_option(resolver, option, "augment", ["crop", "flip"])
-        return _validated(AugmentConfig, line, resolver, **values)
-    if key in ("epochs", "batch", "weight_decay", "label_smoothing", "seed"):
+        return _augment(line, resolver)
+    if key in ("epochs", "batch", "weight_decay", "label_smoothing", "seed", "eval_crop"):
         value = _single_number(line, resolver)
         return getattr(_validated(TrainConfig, line, resolver, **{key: value}), key)
     if key == "resize":
@@ -195,8 +197,30 @@ def _train_setting(line: ast.SettingLine, resolver: Resolver) -> Any:
         f"unknown training setting '{key}'",
         line.pos,
         hint="settings: dataset, epochs, batch, optimizer, schedule, weight_decay, augment, "
-        "label_smoothing, resize, seed",
+        "label_smoothing, resize, eval_crop, seed",
     )
+
+
+def _augment(line: ast.SettingLine, resolver: Resolver) -> AugmentConfig:
+    values: dict[str, Any] = {}
+    for option in _options_only(line, resolver):
+        if option.name == "crop":
+            values["crop"] = resolver.number(resolver.single(option))
+        elif option.name in AUGMENTS:
+            values[option.name] = resolver.boolean(option)
+        else:
+            raise unknown_option(resolver, option, "augment", list(AUGMENTS))
+    if values.get("inception_crop") and values.get("crop"):
+        raise resolver.fail(
+            "invalid-value",
+            "augment: inception_crop and crop=N both crop; use one",
+            line.pos,
+            hint="inception_crop for ImageNet-sized images, crop=N for small ones (CIFAR)",
+        )
+    return _validated(AugmentConfig, line, resolver, **values)
+
+
+_EXAMPLE_PATHS = {"folder": "images/", "tfrecord": "shards/"}
 
 
 def _dataset(line: ast.SettingLine, resolver: Resolver) -> DatasetConfig:
@@ -208,17 +232,18 @@ def _dataset(line: ast.SettingLine, resolver: Resolver) -> DatasetConfig:
             "unknown-dataset",
             "unknown dataset",
             first.pos if first else line.pos,
-            hint="datasets: " + ", ".join(DATASETS) + " (folder takes a path: "
-            '`dataset folder "images/"`)',
+            hint="datasets: " + ", ".join(DATASETS) + " (folder and tfrecord take a path: "
+            '`dataset folder "images/"`, `dataset tfrecord "shards/"`)',
         )
-    if first.name == "folder":
+    if first.name in FILE_DATASETS:
         if len(words) != 2 or not isinstance(words[1], ast.Text):
             raise resolver.fail(
                 "invalid-value",
-                'a folder dataset needs a quoted path: `dataset folder "images/"`',
+                f"a {first.name} dataset needs a quoted path: "
+                f'`dataset {first.name} "{_EXAMPLE_PATHS[first.name]}"`',
                 first.pos,
             )
-        return DatasetConfig(name="folder", path=words[1].value, span=span)
+        return DatasetConfig(name=first.name, path=words[1].value, span=span)
     if len(words) != 1:
         raise resolver.fail(
             "invalid-value", f"dataset {first.name} takes nothing more", words[1].pos
