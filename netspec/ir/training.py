@@ -29,12 +29,14 @@ class OptimizerConfig(Frozen):
 
 
 class ScheduleConfig(Frozen):
-    """Learning-rate schedule by epoch: `step` multiplies by `gamma` at each epoch in `at`."""
+    """Learning-rate schedule by epoch: `step` multiplies by `gamma` at each epoch in `at`;
+    `poly` is Caffe's: base * (1 - progress) ** power."""
 
-    name: Literal["constant", "step", "cosine"] = "constant"
+    name: Literal["constant", "step", "cosine", "poly"] = "constant"
     at: tuple[int, ...] = ()
     gamma: float = Field(0.1, gt=0)
     warmup: int = Field(0, ge=0)
+    power: float = Field(1.0, gt=0)
 
 
 class AugmentConfig(Frozen):

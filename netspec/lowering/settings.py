@@ -30,6 +30,7 @@ from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver, unknown_opt
 from netspec.syntax import ast
 
 DATASETS = get_args(DatasetName)
+SCHEDULES = ("constant", "step", "cosine", "poly")
 AUGMENTS = ("crop", "flip", "inception_crop", "distort")
 
 
@@ -175,10 +176,12 @@ def _train_setting(line: ast.SettingLine, resolver: Resolver) -> Any:
         return _validated(OptimizerConfig, line, resolver, name=name, **values)
     if key == "schedule":
         name, values, kind = _named_options(
-            line, resolver, {"at": "list", "gamma": "number", "warmup": "number"}
+            line,
+            resolver,
+            {"at": "list", "gamma": "number", "warmup": "number", "power": "number"},
         )
-        if name not in ("constant", "step", "cosine"):
-            raise unknown_option(resolver, kind, "schedule", ["constant", "step", "cosine"])
+        if name not in SCHEDULES:
+            raise unknown_option(resolver, kind, "schedule", list(SCHEDULES))
         return _validated(ScheduleConfig, line, resolver, name=name, **values)
     if key == "augment":
         return _augment(line, resolver)

@@ -165,6 +165,7 @@ def test_datasets(line: str, dataset: DatasetConfig) -> None:
             AugmentConfig(inception_crop=True, distort=True),
         ),
         ("eval_crop 0.9", "eval_crop", 0.9),
+        ("schedule poly power=0.5", "schedule", ScheduleConfig(name="poly", power=0.5)),
         ("schedule constant", "schedule", ScheduleConfig()),
     ],
 )
