@@ -4,6 +4,7 @@ PNG folders (then packed), GoogLeNet on an ImageNet-shaped folder, a broken file
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image
 
 from scripts.fashion_mnist_png import SYSTEM_IDX, write_png_folders
+from tests.compiler.test_training import free_ports
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
 
@@ -123,3 +125,40 @@ def test_a_broken_image_stops_training_with_its_path(tmp_path: Path) -> None:
     assert f"{spec}:8:3: error[dataset]" in text
     assert f"cannot decode image {broken}" in text
     assert "Traceback" not in done.stderr
+
+
+MULTI_WORKER = ("--strategy", "multi-worker", "--out")
+
+
+def test_two_workers_stream_their_own_files_of_a_folder(tmp_path: Path) -> None:
+    for split in ("train", "test"):
+        for label in ("a", "b"):
+            (tmp_path / "images" / split / label).mkdir(parents=True)
+            for index in range(21):  # 42 per split: not a multiple of the batch or workers
+                pixels = np.full((12, 12), 40 + 150 * (label == "b") + index, np.uint8)
+                Image.fromarray(pixels).save(tmp_path / "images" / split / label / f"{index}.png")
+    spec = tmp_path / "spec.ns"
+    spec.write_text(
+        "network f\ninput 12x12x1\nclasses 2\nconv 3x3 8\ngap\ndense classes\n"
+        f'train:\n  dataset folder "{tmp_path / "images"}"\n  batch 8\n  epochs 2\n'
+    )
+    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    processes = []
+    for index in range(2):
+        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "netspec", "train", str(spec), *MULTI_WORKER, str(tmp_path)],
+                env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    outputs = [process.communicate(timeout=600)[0] for process in processes]
+    for process, output in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, output[-3000:]
+    result = metrics(tmp_path)
+    # 42 // 8 = 5 steps of 8 per epoch, each worker 4 a step from its own 21 files.
+    assert result["optimizer_steps"] == 10 and result["replicas"] == 2
+    assert [record["val_images"] for record in result["history"]] == [42, 42]
