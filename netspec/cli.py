@@ -269,7 +269,9 @@ def data_pack(
     shards: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Training shards (default: about 128 MB each).", show_default=False
+            min=1,
+            help="Training shards (default: about 128 MB each, at least 8).",
+            show_default=False,
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the record order and held-out split.")] = 0,

@@ -17,9 +17,10 @@ from compiler.datasets.files import FileSplit, StreamedDataset
 from compiler.datasets.folder import Labelled, list_folder
 
 INDEX = "classes.json"
-# TensorFlow's guidance: shards of 100 MB or more, enough of them to spread across workers
-# and interleave reads.
+# TensorFlow's guidance: shards of 100 MB or more, and enough of them to read several at
+# once and to give each of a few workers its own files.
 SHARD_BYTES = 128 * 1024 * 1024
+MIN_SHARDS = 8
 FEATURES = {"image": "bytes", "label": "int64", "source": "bytes"}
 
 
@@ -65,15 +66,15 @@ def _write_split(images: Labelled, directory: Path, split: str, shards: int) -> 
 
 
 def _shard_count(images: Labelled, shards: int | None) -> int:
-    if shards is not None:
-        return max(1, min(shards, len(images)))
-    total = sum(path.stat().st_size for path, _ in images)
-    return max(1, math.ceil(total / SHARD_BYTES))
+    if shards is None:
+        total = sum(path.stat().st_size for path, _ in images)
+        shards = max(MIN_SHARDS, math.ceil(total / SHARD_BYTES))
+    return max(1, min(shards, len(images)))
 
 
 def pack_folder(folder: Path, output: Path, shards: int | None = None, seed: int = 0) -> Packed:
-    """Shards for the training split (`shards`, or about 128 MB each) and, in proportion,
-    for the test split."""
+    """Shards for the training split (`shards`, or about 128 MB each and at least
+    MIN_SHARDS) and, in proportion, for the test split."""
     train, test, names = list_folder(folder, seed)
     rng = np.random.default_rng(seed)
     train = [train[i] for i in rng.permutation(len(train))]
