@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from compiler.augment import (
+    Window,
     center_window,
     decode_window,
     distort,
@@ -87,7 +88,9 @@ def _checked(decode: Decode, read: bool) -> Callable[..., tf.data.Dataset]:
     return decoded
 
 
-def _assert_read(pixels: tf.Tensor, ok: tf.Tensor, label: tf.Tensor, name: tf.Tensor) -> tuple:
+def _assert_read(
+    pixels: tf.Tensor, ok: tf.Tensor, label: tf.Tensor, name: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
     with tf.control_dependencies([tf.debugging.Assert(ok, [UNREADABLE, name])]):
         return tf.identity(pixels), label
 
@@ -102,7 +105,7 @@ def _decoded(
     ).map(_assert_read, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def _resized(size: tuple[int, int], channels: int, window: Callable) -> Decode:
+def _resized(size: tuple[int, int], channels: int, window: Window) -> Decode:
     def decode(encoded: tf.Tensor) -> tf.Tensor:
         image = tf.image.resize(decode_window(encoded, window), size)
         return to_pixels(image, channels)

@@ -17,7 +17,7 @@ HELD_OUT = 0.1
 Labelled = list[tuple[Path, int]]
 
 
-def class_folders(root: Path) -> list[Path]:
+def _class_folders(root: Path) -> list[Path]:
     classes = sorted(p for p in root.iterdir() if p.is_dir())
     if not classes:
         raise DatasetError(f"{root} has no class subfolders (one folder per class)")
@@ -39,17 +39,17 @@ def list_folder(root: Path, seed: int) -> tuple[Labelled, Labelled, tuple[str, .
         raise DatasetError(f"image folder {root} does not exist")
     test_root = next((root / n for n in ("test", "val") if (root / n).is_dir()), None)
     if (root / "train").is_dir() and test_root is not None:
-        classes = class_folders(root / "train")
+        classes = _class_folders(root / "train")
         names = tuple(c.name for c in classes)
         train = [(f, i) for i, c in enumerate(classes) for f in _images(c)]
         test = [
             (f, names.index(c.name))
-            for c in class_folders(test_root)
+            for c in _class_folders(test_root)
             if c.name in names
             for f in _images(c)
         ]
         return train, test, names
-    classes = class_folders(root)
+    classes = _class_folders(root)
     names = tuple(c.name for c in classes)
     rng = np.random.default_rng(seed)
     train, test = [], []

@@ -9,6 +9,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ def pack_folder(folder: Path, output: Path, shards: int | None = None, seed: int
     )
 
 
-def _read_index(directory: Path) -> dict:
+def _read_index(directory: Path) -> dict[str, Any]:
     path = directory / INDEX
     if not path.is_file():
         raise DatasetError(
