@@ -161,8 +161,8 @@ def train(
     dataset: Annotated[
         str | None,
         typer.Option(
-            help="Override `dataset`: cifar10, cifar100, mnist, fashion_mnist, synthetic, or "
-            "folder (the folder is --data-dir)."
+            help="Override `dataset`: cifar10, cifar100, mnist, fashion_mnist, synthetic, "
+            "folder or tfrecord (the folder or the shards are --data-dir)."
         ),
     ] = None,
     data_dir: Annotated[
