@@ -49,11 +49,11 @@ from netspec.ir.training import FILE_DATASETS, DatasetName
 # 8% faster than 1; cifar_trimmed's 1.5 s steps gained nothing. A call covering at least
 # this much work at the devices' peak hides the Python overhead.
 SECONDS_PER_EXECUTION = 0.2
+MAX_STEPS_PER_EXECUTION = 16
 FILE_DATASET_LAYOUTS = {
     "folder": "one subfolder per class",
     "tfrecord": "shards written by `netspec data pack`",
 }
-MAX_STEPS_PER_EXECUTION = 16
 
 
 @dataclass(frozen=True)
@@ -248,8 +248,8 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "spec.ns").write_text(spec_text)
         # What prediction needs to name classes and prepare an image like evaluation did.
-        record = evaluation_preprocessing(data, config, norm)
-        write_atomically(run_dir / "classes.json", json.dumps(record, indent=2))
+        preprocessing = evaluation_preprocessing(data, config, norm)
+        write_atomically(run_dir / "classes.json", json.dumps(preprocessing, indent=2))
 
     step_fns = make_steps(
         strategy,

@@ -278,8 +278,7 @@ def data_pack(
 ) -> None:
     """Pack an image folder into TFRecord shards for `dataset tfrecord "DIR"`."""
     out = console()
-    from compiler.datasets import DatasetError
-    from compiler.datasets.tfrecord import pack_folder
+    from compiler.datasets import DatasetError, pack_folder
 
     try:
         packed = pack_folder(folder, output, shards, seed)

@@ -18,9 +18,16 @@ from compiler.datasets.files import StreamedDataset
 from compiler.datasets.folder import load_folder
 from compiler.datasets.idx import FASHION_CLASSES, MNIST_CLASSES, has_idx_files, load_idx_folder
 from compiler.datasets.synthetic import synthetic
-from compiler.datasets.tfrecord import load_tfrecord
+from compiler.datasets.tfrecord import load_tfrecord, pack_folder
 
-__all__ = ["ArrayDataset", "DatasetError", "StreamedDataset", "keras_cache", "load_dataset"]
+__all__ = [
+    "ArrayDataset",
+    "DatasetError",
+    "StreamedDataset",
+    "keras_cache",
+    "load_dataset",
+    "pack_folder",
+]
 
 SYSTEM_FOLDERS = {"fashion_mnist": [Path("/usr/share/datasets/fashion-mnist")]}
 CACHE_FOLDERS = {"fashion_mnist": "fashion-mnist", "mnist": "mnist"}
