@@ -108,10 +108,14 @@ def test_the_training_stream_is_shuffled_batched_and_repeats(tmp_path: Path) -> 
         (b"", "empty.gif"),
     ],
 )
-def test_an_undecodable_file_is_named(tmp_path: Path, content: bytes, name: str) -> None:
-    root = make_folder(tmp_path)
+@pytest.mark.parametrize("kind", ["folder", "tfrecord"])
+def test_an_undecodable_file_is_named(tmp_path: Path, content: bytes, name: str, kind: str) -> None:
+    root = make_folder(tmp_path / "images")
     (root / "train" / "class1" / name).write_bytes(content)
-    data = streamed(root)
+    if kind == "tfrecord":  # packed as it is; the record keeps the file's path
+        pack_folder(root, tmp_path / "shards", shards=2)
+        root = tmp_path / "shards"
+    data = streamed(root, kind)
     config = TrainConfig(augment=AugmentConfig(inception_crop=True))
     decoding = naming_unreadable_images()
     with pytest.raises(DatasetError, match=rf"cannot decode image .*class1/{name}"), decoding:
