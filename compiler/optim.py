@@ -13,7 +13,7 @@ NOT_DECAYED = ["bias", "gamma", "beta"]
 
 
 def learning_rate(base: float, schedule: ScheduleConfig, epoch: float, epochs: int) -> float:
-    """The rate at a fractional epoch: linear warm-up, then constant, step or cosine."""
+    """The rate at a fractional epoch: linear warm-up, then constant, step, cosine or poly."""
     if schedule.warmup and epoch < schedule.warmup:
         return base * (epoch + 1e-3) / schedule.warmup
     if schedule.name == "step":
@@ -22,6 +22,10 @@ def learning_rate(base: float, schedule: ScheduleConfig, epoch: float, epochs: i
         span = max(epochs - schedule.warmup, 1)
         progress = min(max(epoch - schedule.warmup, 0) / span, 1.0)
         return base * 0.5 * (1 + math.cos(math.pi * progress))
+    if schedule.name == "poly":
+        span = max(epochs - schedule.warmup, 1)
+        progress = min(max(epoch - schedule.warmup, 0) / span, 1.0)
+        return base * (1 - progress) ** schedule.power
     return base
 
 

@@ -1,30 +1,20 @@
-"""The tf.data input pipeline: shuffle, augment on the fly, resize, normalize, batch."""
+"""The tf.data input pipelines: arrays in memory (below) or files streamed from disk
+(compiler/streaming.py); both shuffle, augment on the fly, normalize and batch."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import tensorflow as tf
 
-from compiler.datasets import ArrayDataset
+from compiler.augment import crop as crop_window
+from compiler.augment import distort, random_window
+from compiler.datasets import ArrayDataset, StreamedDataset
+from compiler.normalization import Normalization
+from compiler.streaming import make_streamed_datasets, streamed_normalization
 from netspec.ir import TrainConfig
 
-
-@dataclass(frozen=True)
-class Normalization:
-    """Per-channel mean and standard deviation of the training images, in [0, 1] units."""
-
-    mean: np.ndarray
-    std: np.ndarray
-
-    @classmethod
-    def of(cls, images: np.ndarray) -> Normalization:
-        pixels = images.reshape(-1, images.shape[-1]).astype(np.float64) / 255.0
-        return cls(
-            pixels.mean(axis=0).astype(np.float32),
-            np.maximum(pixels.std(axis=0), 1e-3).astype(np.float32),
-        )
+__all__ = ["Normalization", "evaluation_preprocessing", "make_datasets", "normalization"]
 
 
 def _options() -> tf.data.Options:
@@ -34,26 +24,60 @@ def _options() -> tf.data.Options:
     return options
 
 
+def normalization(data: ArrayDataset | StreamedDataset, config: TrainConfig) -> Normalization:
+    if isinstance(data, StreamedDataset):
+        return streamed_normalization(data, config)
+    return Normalization.of(data.train_images)
+
+
 def make_datasets(
-    data: ArrayDataset, config: TrainConfig, global_batch: int
+    data: ArrayDataset | StreamedDataset,
+    config: TrainConfig,
+    global_batch: int,
+    norm: Normalization | None = None,
+    shard: tuple[int, int] = (1, 0),
 ) -> tuple[tf.data.Dataset, tf.data.Dataset]:
-    norm = Normalization.of(data.train_images)
-    height, width, _ = data.image_shape
-    crop, flip, resize = config.augment.crop, config.augment.flip, config.resize
+    """`shard` is (workers, this worker): streamed training files are split by it; arrays
+    are split by tf.distribute itself."""
+    norm = norm or normalization(data, config)
+    if isinstance(data, StreamedDataset):
+        return make_streamed_datasets(data, config, global_batch, norm, shard)
+    return _array_datasets(data, config, global_batch, norm)
+
+
+def _array_datasets(
+    data: ArrayDataset, config: TrainConfig, global_batch: int, norm: Normalization
+) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    height, width, channels = data.image_shape
+    augment_config, resize = config.augment, config.resize
 
     def augment(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        if crop:
-            image = tf.image.resize_with_crop_or_pad(image, height + 2 * crop, width + 2 * crop)
-            image = tf.image.random_crop(image, (height, width, data.image_shape[2]))
-        if flip:
+        if augment_config.inception_crop:
+            image = crop_window(image, random_window(tf.shape(image)))
+            image = tf.image.resize(image, (height, width))
+            if augment_config.distort and channels == 3:
+                image = distort(image)
+            image = tf.saturate_cast(tf.round(image), tf.uint8)
+        if augment_config.crop:
+            pad = augment_config.crop
+            image = tf.image.resize_with_crop_or_pad(image, height + 2 * pad, width + 2 * pad)
+            image = tf.image.random_crop(image, (height, width, channels))
+        if augment_config.flip or augment_config.inception_crop:
             image = tf.image.random_flip_left_right(image)
         return image, label
 
     def prepare(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        images = tf.cast(images, tf.float32) / 255.0
+        images = norm.apply(images)
         if resize:
             images = tf.image.resize(images, resize)
-        return (images - norm.mean) / norm.std, labels
+        return images, labels
+
+    def prepare_test(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        if config.eval_crop:
+            images = tf.image.resize(
+                tf.image.central_crop(images, config.eval_crop), (height, width)
+            )
+        return prepare(images, labels)
 
     # Per image only what must differ per image (random crop and flip); casting, resizing
     # and normalizing run once per batch, vectorized: per-element maps cost Python-free
@@ -61,7 +85,7 @@ def make_datasets(
     train = tf.data.Dataset.from_tensor_slices((data.train_images, data.train_labels)).shuffle(
         len(data.train_labels), seed=config.seed, reshuffle_each_iteration=True
     )
-    if crop or flip:
+    if augment_config.crop or augment_config.flip or augment_config.inception_crop:
         train = train.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
     train = (
         train.batch(global_batch, drop_remainder=True)
@@ -72,8 +96,34 @@ def make_datasets(
     test = (
         tf.data.Dataset.from_tensor_slices((data.test_images, data.test_labels))
         .batch(global_batch)  # every test image; tf.distribute splits a short last batch
-        .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        .map(prepare_test, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
         .with_options(_options())
     )
     return train, test
+
+
+def evaluation_preprocessing(
+    data: ArrayDataset | StreamedDataset, config: TrainConfig, norm: Normalization
+) -> dict[str, Any]:
+    """What a later prediction must do to an image, as data (the run's `classes.json`)."""
+    height, width, channels = data.image_shape
+    if config.resize and isinstance(data, ArrayDataset):
+        height, width = config.resize
+    return {
+        "classes": list(data.class_names),
+        "preprocessing": {
+            "input": [height, width, channels],
+            "decode": "RGB, then grayscale if the input has one channel",
+            "center_crop": config.eval_crop,
+            "crop_then_resize": (
+                "take the centre box of the input's aspect ratio covering center_crop of the "
+                "shorter side, resize it bilinearly to the input"
+                if config.eval_crop
+                else "resize the whole image bilinearly to the input"
+            ),
+            "scale": 1 / 255,
+            **norm.as_json(),
+            "normalize": "(pixel * scale - mean) / std, per channel",
+        },
+    }

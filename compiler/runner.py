@@ -7,10 +7,13 @@ back to the checkpoint's epoch, so a kill loses at most the epoch in flight.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -22,24 +25,35 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from compiler.build import build_models
-from compiler.datasets import ArrayDataset, DatasetError, load_dataset
+from compiler.datasets import ArrayDataset, DatasetError, StreamedDataset, load_dataset
 from compiler.distribute import StrategyError, choose_strategy, is_chief
 from compiler.hardware import cpu_peak_flops, training_flops_per_image
 from compiler.loop import make_steps
 from compiler.optim import learning_rate, make_optimizer
-from compiler.pipeline import make_datasets
+from compiler.pipeline import evaluation_preprocessing, make_datasets, normalization
 from compiler.precision import dtype_policy, policy_name, wrap_optimizer
-from compiler.run_dir import default_run_dir, newest_run_dir, read_history, write_metrics
+from compiler.run_dir import (
+    default_run_dir,
+    newest_run_dir,
+    read_history,
+    write_atomically,
+    write_metrics,
+)
+from compiler.streaming import input_shard, naming_unreadable_images
 from netspec.analysis.analyse import analyse
 from netspec.diagnostics import Diagnostic, error
 from netspec.ir import DatasetConfig, Network, Span, TrainConfig
-from netspec.ir.training import DatasetName
+from netspec.ir.training import FILE_DATASETS, DatasetName
 
 # Measured here (README, Performance): 8 steps per call trained Fashion-MNIST's 25 ms steps
 # 8% faster than 1; cifar_trimmed's 1.5 s steps gained nothing. A call covering at least
 # this much work at the devices' peak hides the Python overhead.
 SECONDS_PER_EXECUTION = 0.2
 MAX_STEPS_PER_EXECUTION = 16
+FILE_DATASET_LAYOUTS = {
+    "folder": "one subfolder per class",
+    "tfrecord": "shards written by `netspec data pack`",
+}
 
 
 @dataclass(frozen=True)
@@ -103,20 +117,32 @@ def effective_config(network: Network, options: RunOptions) -> TrainConfig:
                 + ", ".join(get_args(DatasetName)),
             )
         path = None
-        if options.dataset == "folder":
+        if options.dataset in FILE_DATASETS:
             if options.data_dir is None:
                 raise _fail(
                     network,
                     "dataset",
-                    "--dataset folder reads the images from "
-                    "--data-dir (one subfolder per class), which is not given",
+                    f"--dataset {options.dataset} reads from --data-dir "
+                    f"({FILE_DATASET_LAYOUTS[options.dataset]}), which is not given",
                 )
             path = str(options.data_dir)
         update["dataset"] = DatasetConfig(name=options.dataset, path=path)
     return config.model_copy(update=update)
 
 
-def _load_data(network: Network, config: TrainConfig, options: RunOptions) -> ArrayDataset:
+@contextlib.contextmanager
+def _dataset_errors(network: Network, config: TrainConfig) -> Iterator[None]:
+    """An image the pipeline cannot decode, reported at the spec's dataset line."""
+    try:
+        with naming_unreadable_images():
+            yield
+    except DatasetError as exc:
+        raise _fail(network, "dataset", str(exc), config.dataset.span) from None
+
+
+def _load_data(
+    network: Network, config: TrainConfig, options: RunOptions
+) -> ArrayDataset | StreamedDataset:
     source = network.input
     dataset = config.dataset
     try:
@@ -185,15 +211,17 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
             "batch",
             f"the global batch {global_batch} does not split evenly across {replicas} replicas",
         )
-    train_data, test_data = make_datasets(data, config, global_batch)
-    steps = len(data.train_labels) // global_batch
+    with _dataset_errors(network, config):
+        norm = normalization(data, config)
+    train_data, test_data = make_datasets(data, config, global_batch, norm, input_shard(strategy))
+    steps = data.train_count // global_batch
     if options.steps_per_epoch:
         steps = min(steps, options.steps_per_epoch)
     if steps == 0:
         raise _fail(
             network,
             "batch",
-            f"the batch {global_batch} is larger than the {len(data.train_labels)} training images",
+            f"the batch {global_batch} is larger than the {data.train_count} training images",
             config.dataset.span,
         )
 
@@ -219,6 +247,9 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
     if chief:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "spec.ns").write_text(spec_text)
+        # What prediction needs to name classes and prepare an image like evaluation did.
+        preprocessing = evaluation_preprocessing(data, config, norm)
+        write_atomically(run_dir / "classes.json", json.dumps(preprocessing, indent=2))
 
     step_fns = make_steps(
         strategy,
@@ -238,7 +269,7 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
     throughput = Throughput.of(network, options, strategy, policy)
     chunk = options.steps_per_execution or throughput.steps_per_execution(global_batch)
     out.print(
-        f"training {network.name} on {config.dataset.name}: {len(data.train_labels):,} "
+        f"training {network.name} on {config.dataset.name}: {data.train_count:,} "
         f"images, {steps} steps of {global_batch} per epoch ({chunk} per call), "
         f"{replicas} replica(s) ({type(strategy).__name__}), {policy}"
         f"{', XLA' if options.jit else ''}, run dir {run_dir}"
@@ -257,7 +288,8 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
             global_batch,
             out,
         )
-        record.update(_evaluate(step_fns, distributed_test))
+        with _dataset_errors(network, config):
+            record.update(_evaluate(step_fns, distributed_test))
         record["mfu"] = throughput.mfu(record["images_per_second"])
         history.append(record)
         epoch_counter.assign(epoch + 1)
@@ -358,7 +390,8 @@ def _train_epoch(
                 config.optimizer.lr, config.schedule, epoch + done / steps, config.epochs
             )
             optimizer.learning_rate.assign(lr)
-            loss, correct = (float(v) for v in step_fns.train(iterator, tf.constant(count)))
+            with _dataset_errors(network, config):
+                loss, correct = (float(v) for v in step_fns.train(iterator, tf.constant(count)))
             if not np.isfinite(loss):
                 raise _fail(
                     network,

@@ -162,8 +162,8 @@ def train(
     dataset: Annotated[
         str | None,
         typer.Option(
-            help="Override `dataset`: cifar10, cifar100, mnist, fashion_mnist, synthetic, or "
-            "folder (the folder is --data-dir)."
+            help="Override `dataset`: cifar10, cifar100, mnist, fashion_mnist, synthetic, "
+            "folder or tfrecord (the folder or the shards are --data-dir)."
         ),
     ] = None,
     data_dir: Annotated[
@@ -248,4 +248,46 @@ def train(
     out.print(
         f"{result.run_dir}: val_accuracy {result.val_accuracy:.4f} after "
         f"{result.epochs_completed} epoch(s)"
+    )
+
+
+data_app = typer.Typer(help="Prepare datasets for training.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("pack")
+def data_pack(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="Image folder: one subfolder per class, with or without train/ and test/.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for the shards.", show_default=False)
+    ],
+    shards: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Training shards (default: about 128 MB each, at least 8).",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the record order and held-out split.")] = 0,
+) -> None:
+    """Pack an image folder into TFRecord shards for `dataset tfrecord "DIR"`."""
+    out = console()
+    from compiler.datasets import DatasetError, pack_folder
+
+    try:
+        packed = pack_folder(folder, output, shards, seed)
+    except DatasetError as exc:
+        out.print(f"[red]error[/red]: {exc}")
+        raise typer.Exit(1) from None
+    out.print(
+        f"packed {packed.images['train']:,} training images into {packed.shards['train']} "
+        f"shard(s) and {packed.images['test']:,} test images into {packed.shards['test']} "
+        f"in {packed.directory}"
     )

@@ -14,11 +14,20 @@ import numpy as np
 from compiler.datasets.arrays import ArrayDataset
 from compiler.datasets.cifar import candidates, load_cifar
 from compiler.datasets.errors import DatasetError
+from compiler.datasets.files import StreamedDataset
 from compiler.datasets.folder import load_folder
 from compiler.datasets.idx import FASHION_CLASSES, MNIST_CLASSES, has_idx_files, load_idx_folder
 from compiler.datasets.synthetic import synthetic
+from compiler.datasets.tfrecord import load_tfrecord, pack_folder
 
-__all__ = ["ArrayDataset", "DatasetError", "keras_cache", "load_dataset"]
+__all__ = [
+    "ArrayDataset",
+    "DatasetError",
+    "StreamedDataset",
+    "keras_cache",
+    "load_dataset",
+    "pack_folder",
+]
 
 SYSTEM_FOLDERS = {"fashion_mnist": [Path("/usr/share/datasets/fashion-mnist")]}
 CACHE_FOLDERS = {"fashion_mnist": "fashion-mnist", "mnist": "mnist"}
@@ -99,17 +108,20 @@ def load_dataset(
     image_size: tuple[int, int, int] | None = None,
     classes: int = 10,
     seed: int = 0,
-) -> ArrayDataset:
-    """`classes` sizes the synthetic dataset to the network; real datasets have their own."""
+) -> ArrayDataset | StreamedDataset:
+    """`classes` sizes the synthetic dataset to the network; real datasets have their own.
+    Folders and TFRecord shards are listed here and decoded to `image_size` as they stream."""
     directory = Path(data_dir) if data_dir else None
     if name in ("fashion_mnist", "mnist"):
         return _idx(name, directory)
     if name in ("cifar10", "cifar100"):
         return _cifar(name, directory)
-    if name == "folder":
+    if name in ("folder", "tfrecord"):
         if path is None or image_size is None:
-            raise DatasetError("a folder dataset needs a path and the network's input size")
-        return load_folder(Path(path), image_size, seed)
+            raise DatasetError(f"a {name} dataset needs a path and the network's input size")
+        if name == "folder":
+            return load_folder(Path(path), image_size, seed)
+        return load_tfrecord(Path(path), image_size)
     if name == "synthetic":
         if image_size is None:
             raise DatasetError("synthetic data needs the network's input size")

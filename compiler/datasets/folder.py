@@ -1,5 +1,6 @@
-"""Image folders: one subfolder per class, with `train/` and `test/` (or `val/`) splits or
-without (then 10% of each class, chosen by the seed, is held out)."""
+"""Image folders, listed and not decoded: one subfolder per class, with `train/` and `test/`
+(or `val/`) splits or without (then 10% of each class, chosen by the seed, is held out).
+Decoding happens in the tf.data pipeline (compiler/streaming.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.datasets.arrays import ArrayDataset
 from compiler.datasets.errors import DatasetError
+from compiler.datasets.files import FileSplit, StreamedDataset
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
 HELD_OUT = 0.1
 
+Labelled = list[tuple[Path, int]]
 
-def _classes(root: Path) -> list[Path]:
+
+def _class_folders(root: Path) -> list[Path]:
     classes = sorted(p for p in root.iterdir() if p.is_dir())
     if not classes:
         raise DatasetError(f"{root} has no class subfolders (one folder per class)")
@@ -30,52 +33,44 @@ def _images(folder: Path) -> list[Path]:
     return files
 
 
-def _decode(files: list[Path], image_size: tuple[int, int, int]) -> np.ndarray:
-    import tensorflow as tf
-
-    height, width, channels = image_size
-    images = np.empty((len(files), height, width, channels), np.uint8)
-    for index, path in enumerate(files):
-        try:
-            image = tf.io.decode_image(
-                path.read_bytes(), channels=channels, expand_animations=False
-            )
-        except (tf.errors.InvalidArgumentError, OSError):
-            raise DatasetError(f"cannot decode image {path}") from None
-        resized = tf.image.resize(image, (height, width))
-        images[index] = np.clip(np.round(resized.numpy()), 0, 255).astype(np.uint8)
-    return images
-
-
-def load_folder(root: Path, image_size: tuple[int, int, int], seed: int) -> ArrayDataset:
+def list_folder(root: Path, seed: int) -> tuple[Labelled, Labelled, tuple[str, ...]]:
+    """(train, test, class names): every image file with its class index."""
     if not root.is_dir():
         raise DatasetError(f"image folder {root} does not exist")
     test_root = next((root / n for n in ("test", "val") if (root / n).is_dir()), None)
     if (root / "train").is_dir() and test_root is not None:
-        classes = _classes(root / "train")
+        classes = _class_folders(root / "train")
         names = tuple(c.name for c in classes)
         train = [(f, i) for i, c in enumerate(classes) for f in _images(c)]
         test = [
             (f, names.index(c.name))
-            for c in _classes(test_root)
+            for c in _class_folders(test_root)
             if c.name in names
             for f in _images(c)
         ]
-    else:
-        classes = _classes(root)
-        names = tuple(c.name for c in classes)
-        rng = np.random.default_rng(seed)
-        train, test = [], []
-        for index, folder in enumerate(classes):
-            files = _images(folder)
-            order = rng.permutation(len(files))
-            cut = max(1, round(len(files) * HELD_OUT)) if len(files) > 1 else 0
-            test += [(files[j], index) for j in order[:cut]]
-            train += [(files[j], index) for j in order[cut:]]
-    return ArrayDataset(
-        train_images=_decode([f for f, _ in train], image_size),
-        train_labels=np.array([label for _, label in train], np.int32),
-        test_images=_decode([f for f, _ in test], image_size),
-        test_labels=np.array([label for _, label in test], np.int32),
-        class_names=names,
+        return train, test, names
+    classes = _class_folders(root)
+    names = tuple(c.name for c in classes)
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for index, folder in enumerate(classes):
+        files = _images(folder)
+        order = rng.permutation(len(files))
+        cut = max(1, round(len(files) * HELD_OUT)) if len(files) > 1 else 0
+        test += [(files[j], index) for j in order[:cut]]
+        train += [(files[j], index) for j in order[cut:]]
+    return train, test, names
+
+
+def _split(images: Labelled) -> FileSplit:
+    return FileSplit(
+        sources=tuple(str(path) for path, _ in images),
+        labels=tuple(label for _, label in images),
+        count=len(images),
+        encoded_bytes=0,  # not needed: file names are shuffled, not encoded records
     )
+
+
+def load_folder(root: Path, image_size: tuple[int, int, int], seed: int) -> StreamedDataset:
+    train, test, names = list_folder(root, seed)
+    return StreamedDataset("folder", _split(train), _split(test), names, image_size)

@@ -192,32 +192,6 @@ def test_the_real_fashion_mnist() -> None:
     assert data.class_names[9] == "Ankle boot"
 
 
-@pytest.mark.keras
-def test_image_folders_with_and_without_splits(tmp_path: Path) -> None:
-    import tensorflow as tf
-
-    for root, layout in ((tmp_path / "split", ("train", "test")), (tmp_path / "flat", ("",))):
-        for part in layout:
-            for label in ("cat", "dog"):
-                folder = root / part / label
-                folder.mkdir(parents=True)
-                for index in range(10):
-                    value = 200 if label == "dog" else 10
-                    pixels = np.full((6, 5, 3), value, np.uint8)
-                    (folder / f"{index}.png").write_bytes(tf.io.encode_png(pixels).numpy())
-    split = load_dataset("folder", path=str(tmp_path / "split"), image_size=(4, 4, 1))
-    assert split.class_names == ("cat", "dog")
-    assert split.train_images.shape == (20, 4, 4, 1) and split.test_images.shape == (20, 4, 4, 1)
-    assert split.train_images[split.train_labels == 1].min() > 150
-    flat = load_dataset("folder", path=str(tmp_path / "flat"), image_size=(4, 4, 3), seed=1)
-    assert len(flat.test_labels) == 2 and len(flat.train_labels) == 18
-    (tmp_path / "flat" / "dog" / "broken.png").write_bytes(b"not a png")
-    with pytest.raises(DatasetError, match=r"cannot decode image .*broken\.png"):
-        load_dataset("folder", path=str(tmp_path / "flat"), image_size=(4, 4, 3))
-    with pytest.raises(DatasetError, match="does not exist"):
-        load_dataset("folder", path=str(tmp_path / "nowhere"), image_size=(4, 4, 3))
-
-
 def test_synthetic_is_deterministic_for_a_seed() -> None:
     first, again = synthetic((8, 8, 3), seed=5), synthetic((8, 8, 3), seed=5)
     np.testing.assert_array_equal(first.train_images, again.train_images)

@@ -50,3 +50,10 @@ def test_sgd_keeps_momentum_and_nesterov() -> None:
     optimizer = make_optimizer(OptimizerConfig(name="sgd", momentum=0.9, nesterov=True), 0.1, 0)
     assert optimizer.momentum == pytest.approx(0.9) and optimizer.nesterov
     assert optimizer.weight_decay is None
+
+
+def test_poly_schedule_is_caffes() -> None:
+    schedule = ScheduleConfig(name="poly", power=0.5)
+    assert learning_rate(0.01, schedule, 0, 60) == pytest.approx(0.01)
+    assert learning_rate(0.01, schedule, 45, 60) == pytest.approx(0.01 * 0.25**0.5)
+    assert learning_rate(0.01, schedule, 60, 60) == 0

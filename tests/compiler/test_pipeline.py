@@ -73,3 +73,22 @@ def test_resize_upscales_every_batch() -> None:
     train, test = make_datasets(arrays(), TrainConfig(resize=(16, 12)), 4)
     assert next(train.as_numpy_iterator())[0].shape == (4, 16, 12, 3)
     assert next(test.as_numpy_iterator())[0].shape == (4, 16, 12, 3)
+
+
+def test_inception_crop_of_arrays_keeps_the_size_and_evaluation_takes_the_centre() -> None:
+    data = arrays(train=8, test=1, size=20)
+    framed = np.zeros((1, 20, 20, 3), np.uint8)
+    framed[:, 5:15, 5:15] = 255  # white centre, black frame
+    data = ArrayDataset(data.train_images, data.train_labels, framed, np.zeros(1, np.int32), ("a",))
+    config = TrainConfig(augment=AugmentConfig(inception_crop=True), eval_crop=0.5)
+    train, test = make_datasets(data, config, 8)
+    images, labels = next(train.as_numpy_iterator())
+    crops = unnormalize(images, Normalization.of(data.train_images))
+    assert crops.shape == (8, 20, 20, 3)
+    # A window of 8%-100% of the area, resized back: rarely the image itself.
+    moved = [
+        not np.array_equal(c, data.train_images[y]) for c, y in zip(crops, labels, strict=True)
+    ]
+    assert sum(moved) > 4
+    (centre,) = unnormalize(next(test.as_numpy_iterator())[0], Normalization.of(data.train_images))
+    assert centre.min() == 255

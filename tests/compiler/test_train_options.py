@@ -100,8 +100,7 @@ def test_dataset_folder_override_reads_the_data_dir(tmp_path: Path) -> None:
     assert "on folder: 30 images" in flat(done.stdout)  # one of each class's 4 held out
     assert metrics(run_dir)["dataset"] == "folder"
 
-    without = train("specs/fashion_mnist.ns", "--dataset", "folder", "--out", str(run_dir))
-    assert without.returncode == 1
-    assert "error[dataset]: --dataset folder reads the images from --data-dir" in flat(
-        without.stdout
-    )
+    for kind in ("folder", "tfrecord"):
+        without = train("specs/fashion_mnist.ns", "--dataset", kind, "--out", str(run_dir))
+        assert without.returncode == 1
+        assert f"error[dataset]: --dataset {kind} reads from --data-dir" in flat(without.stdout)

@@ -228,6 +228,7 @@ def test_two_workers_on_localhost_train_to_completion(tmp_path: Path) -> None:
     assert (run_dir / "model.keras").exists()
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "checkpoints",
+        "classes.json",
         "history.csv",
         "logs",
         "metrics.json",

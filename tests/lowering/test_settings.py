@@ -158,6 +158,7 @@ def test_every_setting_has_a_default() -> None:
     ("line", "dataset"),
     [
         ('dataset folder "data/images"', DatasetConfig(name="folder", path="data/images")),
+        ('dataset tfrecord "shards"', DatasetConfig(name="tfrecord", path="shards")),
         ("dataset synthetic", DatasetConfig(name="synthetic")),
         ("dataset fashion_mnist", DatasetConfig(name="fashion_mnist")),
         ("dataset mnist", DatasetConfig(name="mnist")),
@@ -175,9 +176,25 @@ def test_datasets(line: str, dataset: DatasetConfig) -> None:
         ("optimizer adam lr=0.001", "optimizer", OptimizerConfig(name="adam", lr=0.001)),
         ("schedule cosine warmup=5", "schedule", ScheduleConfig(name="cosine", warmup=5)),
         ("augment flip=false crop=2", "augment", AugmentConfig(crop=2, flip=False)),
+        (
+            "augment inception_crop distort",
+            "augment",
+            AugmentConfig(inception_crop=True, distort=True),
+        ),
+        ("eval_crop 0.9", "eval_crop", 0.9),
+        ("schedule poly power=0.5", "schedule", ScheduleConfig(name="poly", power=0.5)),
         ("schedule constant", "schedule", ScheduleConfig()),
     ],
 )
 def test_kinds_and_options(line: str, field: str, value: object) -> None:
     train = compile_spec(f"conv 1x1 8\n{CLASSIFIER}train:\n  {line}\n").train
     assert getattr(train, field) == value
+
+
+def test_inception_crop_evaluates_on_the_centre_unless_told() -> None:
+    def train(lines: str) -> TrainConfig:
+        return compile_spec(f"conv 1x1 8\n{CLASSIFIER}train:\n{lines}").train
+
+    assert train("  augment inception_crop\n").eval_crop == 0.875
+    assert train("  augment inception_crop\n  eval_crop 1\n").eval_crop == 1
+    assert train("  augment flip\n").eval_crop is None
