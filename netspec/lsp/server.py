@@ -79,10 +79,6 @@ def build_server() -> SpecServer:
     def did_change(ls: SpecServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.analyse(params.text_document.uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: SpecServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.analyse(params.text_document.uri)
-
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SpecServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)
