@@ -85,10 +85,12 @@ def build_server() -> SpecServer:
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: SpecServer, params: types.HoverParams) -> types.Hover | None:
-        report = ls.reports.get(params.text_document.uri)
+        uri = params.text_document.uri
+        report = ls.reports.get(uri)
         if report is None:
             return None
-        markdown = hover_markdown(report, params.position.line + 1)
+        line, index, _ = _cursor(ls.workspace.get_text_document(uri), params.position)
+        markdown = hover_markdown(report, index + 1, line)
         if markdown is None:
             return None
         return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, markdown))

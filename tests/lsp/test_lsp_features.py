@@ -3,6 +3,8 @@ sits, what a hover says, where a module is defined, what completion offers."""
 
 from __future__ import annotations
 
+import re
+
 from lsprotocol import types
 
 from netspec.api import check_text
@@ -116,11 +118,36 @@ def test_hover_on_an_aux_head_and_inside_it() -> None:
     assert inside.startswith("**aux1/conv1** `conv`") and "output 4x4x128" in inside
 
 
+def test_section_headers_hover_with_totals_that_add_up_to_the_network_s() -> None:
+    text = GOOGLENET.read_text()
+    report = check_text(text)
+    assert report.totals is not None
+    headers = [
+        (number, line)
+        for number, line in enumerate(text.split("\n"), 1)
+        if re.match(r"(stem|stage \d|head):", line)
+    ]
+    assert len(headers) == 5
+    params = 0
+    for number, line in headers:
+        markdown = hover_markdown(report, number, line)
+        assert markdown is not None
+        params += int(re.search(r"output .* · ([\d,]+) params", markdown)[1].replace(",", ""))
+    # Every trunk parameter lies in one section; the aux heads are apart, as in the totals.
+    assert params == report.totals.params
+    stage4 = hover_markdown(report, headers[2][0], headers[2][1])
+    assert stage4 is not None
+    assert stage4.startswith("**stage 4** `stage4`") and "output 7x7x832" in stage4
+
+
 def test_no_hover_where_nothing_is_built() -> None:
     text = GOOGLENET.read_text()
     report = check_text(text)
     assert hover_markdown(report, 1) is None  # a comment
+    # A section header read as a plain line builds nothing itself.
     assert hover_markdown(report, text.split("\n").index("stem:") + 1) is None
+    defaults = text.split("\n").index("defaults:") + 1
+    assert hover_markdown(report, defaults, "defaults:") is None
 
 
 # Modules and definition
