@@ -150,6 +150,16 @@ def build(
 
 
 @app.command()
+def lsp() -> None:
+    """Run the language server on stdin/stdout, for editors: diagnostics as you type,
+    hover, go-to-definition of modules, completion."""
+    # pygls loads here only: `check` never pays for it.
+    from netspec.lsp.server import serve
+
+    serve()
+
+
+@app.command()
 def train(
     spec: Annotated[
         Path, typer.Argument(help="Spec file (.ns) with a train: section.", show_default=False)

@@ -18,6 +18,12 @@ def source_line(text: str, line: int) -> str | None:
     return None
 
 
+def token_width(line: str, column: int) -> int:
+    """How many characters the caret underlines: the token starting at 1-based `column`."""
+    token = _TOKEN.match(line, max(column, 1) - 1)
+    return len(token.group()) if token else 1
+
+
 def pinpoint(diagnostic: Diagnostic, text: str | None) -> str:
     """Plain text; the CLI colours it."""
     where = diagnostic.file or "<spec>"
@@ -28,8 +34,7 @@ def pinpoint(diagnostic: Diagnostic, text: str | None) -> str:
     if line is not None:
         gutter = " " * len(str(diagnostic.line))
         column = max(diagnostic.column, 1)
-        token = _TOKEN.match(line, column - 1)
-        width = len(token.group()) if token else 1
+        width = token_width(line, column)
         parts += [
             f"{gutter} |",
             f"{diagnostic.line} | {line}",

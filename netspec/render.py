@@ -197,9 +197,30 @@ def print_diagnostics(
             highlight=False,
         )
         for line in rest:
+            quoted = _QUOTED.match(line)
+            if quoted and console.color_system is not None:
+                console.print(Text(quoted.group(1)) + highlighted(quoted.group(2)), highlight=False)
+                continue
             console.print(
                 Text(line, style="cyan" if "^" in line or "hint" in line else ""), highlight=False
             )
+
+
+# The quoted source line under a diagnostic's header: `12 | conv 3x3 64`.
+_QUOTED = re.compile(r"^(\d+ \| )(.*)$")
+
+
+def highlighted(source: str) -> Text:
+    """A spec line coloured by the netspec lexer; only for terminals, so that piped output
+    (and Pygments' import) is left out where nobody sees colours."""
+    from rich.syntax import Syntax
+
+    from netspec.lexer import NetspecLexer
+
+    syntax = Syntax("", NetspecLexer(), theme="ansi_dark", background_color="default")
+    text = syntax.highlight(source)
+    text.rstrip_end(len(source))  # Syntax ends the line with a newline the console adds
+    return text
 
 
 def print_report(
