@@ -12,6 +12,7 @@ from types import FrameType
 
 import tensorflow as tf
 
+from compiler.distribute import is_multi_worker
 from compiler.session import CheckpointEvery
 
 
@@ -58,7 +59,7 @@ def catching_sigterm() -> Iterator[Termination]:
 def agree(strategy: tf.distribute.Strategy, save: bool, stop: bool) -> tuple[bool, bool]:
     """(save, stop) for every worker: true on all when true on any. Within one process the
     local answer is everyone's, so only multi-worker runs pay for the collective."""
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    if not is_multi_worker(strategy):
         return save, stop
     flags = tf.constant([int(save), int(stop)], dtype=tf.int32)
     # ReduceOp offers SUM and MEAN only: a sum above zero means someone said yes.

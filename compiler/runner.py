@@ -24,9 +24,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from compiler.checkpoint_clock import CheckpointClock, Termination, agree, catching_sigterm
+from compiler.distribute import LOST_PEER_ERRORS, is_multi_worker, lost_worker
 from compiler.hardware import cpu_peak_flops, training_flops_per_image
 from compiler.loop import Steps, make_steps
 from compiler.optim import learning_rate
+from compiler.precise_bn import DEFAULT_BATCHES, make_recompute
 from compiler.run_dir import write_metrics
 from compiler.session import RunOptions, Session, fail, prepare
 from netspec.analysis.analyse import analyse
@@ -56,6 +58,23 @@ def run(network: Network, spec_text: str, options: RunOptions, console: Console)
 
 def fit(session: Session) -> RunResult:
     """Train a prepared session to its last epoch, or until SIGTERM (then save and stop)."""
+    try:
+        return _fit(session)
+    except LOST_PEER_ERRORS as exc:
+        if not is_multi_worker(session.strategy):
+            raise
+        position = session.position
+        raise fail(
+            session.network,
+            "lost-worker",
+            f"the multi-worker run lost {lost_worker(exc)} (at epoch {position.epoch + 1}, "
+            f"step {position.step})",
+            hint="restart every worker with the same command plus --resume: they continue "
+            f"from the last checkpoint in {session.run_dir / 'checkpoints'}",
+        ) from None
+
+
+def _fit(session: Session) -> RunResult:
     network, config, options = session.network, session.config, session.options
     strategy, optimizer, position, out = (
         session.strategy,
@@ -86,6 +105,11 @@ def fit(session: Session) -> RunResult:
     if position.step:
         out.print(f"resuming epoch {position.epoch + 1} at step {position.step}")
     clock = CheckpointClock(options.checkpoint_every)
+    recompute_bn = make_recompute(strategy, session.models.training)
+    bn_batches = min(
+        DEFAULT_BATCHES if options.bn_batches is None else options.bn_batches,
+        session.steps_per_epoch,
+    )
     history = session.history
     with catching_sigterm() as termination:
         while position.epoch < config.epochs:
@@ -98,12 +122,15 @@ def fit(session: Session) -> RunResult:
                 )
                 return _result(session, stopped=True)
             record = _epoch_record(session, epoch)
+            if bn_batches:
+                batches = session.train_batches(epoch).take(bn_batches)
+                recompute_bn(iter(strategy.experimental_distribute_dataset(batches)), bn_batches)
             record.update(_evaluate(step_fns, distributed_test))
             record["mfu"] = throughput.mfu(record["images_per_second"])
             history.append(record)
             position.next_epoch()
             if session.chief:
-                _write_epoch(session, record, chunk, writer)
+                _write_epoch(session, record, chunk, bn_batches, writer)
             session.manager.save(checkpoint_number=optimizer.iterations)
             clock.saved()
             out.print(
@@ -134,7 +161,9 @@ def _result(session: Session, stopped: bool = False) -> RunResult:
     )
 
 
-def _write_epoch(session: Session, record: dict[str, Any], chunk: int, writer: Any) -> None:
+def _write_epoch(
+    session: Session, record: dict[str, Any], chunk: int, bn_batches: int, writer: Any
+) -> None:
     # The optimizer's step count and the images seen show a resumed run continued its state.
     extra = {
         "network": session.network.name,
@@ -145,6 +174,7 @@ def _write_epoch(session: Session, record: dict[str, Any], chunk: int, writer: A
         "precision": session.policy,
         "jit": session.options.jit,
         "steps_per_execution": chunk,
+        "bn_batches": bn_batches,
     }
     write_metrics(session.run_dir, session.history, extra)
     with writer.as_default(step=record["epoch"]):
@@ -212,7 +242,9 @@ def _train_epoch(
         while position.step < steps:
             done = position.step
             count = min(
-                chunk, steps - done, clock.steps_until_due(int(optimizer.iterations)) or chunk
+                chunk,
+                steps - done,
+                clock.steps_until_due(int(optimizer.iterations.numpy())) or chunk,
             )
             optimizer.learning_rate.assign(
                 learning_rate(
@@ -233,7 +265,7 @@ def _train_epoch(
             mid_epoch = position.step < steps
             save, stop = agree(
                 session.strategy,
-                mid_epoch and clock.due(int(optimizer.iterations)),
+                mid_epoch and clock.due(int(optimizer.iterations.numpy())),
                 termination.requested,
             )
             if save or stop:

@@ -13,6 +13,7 @@ import tensorflow as tf
 from rich.console import Console
 
 from compiler.build import BuiltModels, build_models
+from compiler.data_service import DataServiceError, check_dispatcher, through_service
 from compiler.datasets import ArrayDataset, DatasetError, load_dataset
 from compiler.distribute import StrategyError, choose_strategy, is_chief
 from compiler.optim import make_optimizer
@@ -55,7 +56,7 @@ class RunOptions:
     mixed_precision: bool | None = None  # None: where measured to help (compiler.precision)
     steps_per_execution: int | None = None  # None: from the step's static cost
     checkpoint_every: CheckpointEvery = CheckpointEvery()
-    precise_bn_batches: int | None = None  # None: compiler.precise_bn's default
+    bn_batches: int | None = None  # precise batch norm; None: compiler.precise_bn's default
     data_service: str | None = None  # grpc://HOST:PORT of a tf.data service dispatcher
 
 
@@ -99,6 +100,8 @@ class Session:
         run sees the very batches an unkilled run would have."""
         config = self.config.model_copy(update={"seed": self.config.seed * 1_000_003 + epoch})
         train, _ = make_datasets(self.data, config, self.global_batch)
+        if self.options.data_service:
+            return through_service(train, self.options.data_service)
         return train
 
 
@@ -216,6 +219,11 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
         raise fail(network, "strategy", str(exc)) from None
     chief = is_chief(strategy)
     run_dir = _run_dir(network, options)
+    if options.data_service:
+        try:
+            check_dispatcher(options.data_service)
+        except DataServiceError as exc:
+            raise fail(network, "data-service", str(exc)) from None
     keras.utils.set_random_seed(config.seed)
     data = _load_data(network, config, options)
     steps = _steps_per_epoch(
@@ -240,7 +248,9 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
     manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), max_to_keep=2)
     history: list[dict[str, Any]] = []
     if options.resume:
-        checkpoint.restore(manager.latest_checkpoint).expect_partial()
+        # Every worker restores the chief's checkpoint (the run directory is shared).
+        latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+        checkpoint.restore(latest).expect_partial()
         history = read_history(run_dir)[: position.epoch]
     if chief:
         run_dir.mkdir(parents=True, exist_ok=True)

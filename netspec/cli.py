@@ -237,6 +237,24 @@ def train(
             "(10m); a kill loses at most that much. SIGTERM saves at once and exits 143.",
         ),
     ] = "10m",
+    bn_batches: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Before each evaluation, recompute the batch-norm statistics over N training "
+            "batches with the final weights (precise BN; default 100, at most an epoch); "
+            "0 keeps Keras' moving averages.",
+            show_default=False,
+        ),
+    ] = None,
+    data_service: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the training input pipeline on a tf.data service: the dispatcher's "
+            "grpc://HOST:PORT (README, Preprocessing on other machines).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train a spec with Keras under tf.distribute; writes a run directory."""
     out = console()
@@ -263,6 +281,8 @@ def train(
         checkpoint_every=CheckpointEvery(every_steps)
         if every_seconds is None
         else CheckpointEvery(seconds=every_seconds),
+        bn_batches=bn_batches,
+        data_service=data_service,
     )
     try:
         result = run(network, text, options, out)
