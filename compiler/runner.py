@@ -122,9 +122,11 @@ def _fit(session: Session) -> RunResult:
                 )
                 return _result(session, stopped=True)
             record = _epoch_record(session, epoch)
+            start = time.perf_counter()
             if bn_batches:
                 batches = session.train_batches(epoch).take(bn_batches)
                 recompute_bn(iter(strategy.experimental_distribute_dataset(batches)), bn_batches)
+            record["bn_seconds"] = time.perf_counter() - start
             record.update(_evaluate(step_fns, distributed_test))
             record["mfu"] = throughput.mfu(record["images_per_second"])
             history.append(record)

@@ -193,7 +193,7 @@ def train(
         bool,
         typer.Option(
             help="Continue the run in --out (or the newest for this network) from its last "
-            "complete epoch."
+            "checkpoint, mid-epoch included."
         ),
     ] = False,
     seed: Annotated[int | None, typer.Option(help="Override the random seed.")] = None,
