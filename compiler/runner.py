@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,79 +75,106 @@ def fit(session: Session) -> RunResult:
         ) from None
 
 
+@dataclass(frozen=True)
+class _Loop:
+    """What every epoch of one `fit` shares, built once."""
+
+    steps: Steps
+    chunk: int  # optimizer steps per call into TensorFlow
+    clock: CheckpointClock
+    termination: Termination
+    throughput: Throughput
+    recompute_bn: Callable[[Iterator[object], int], None]
+    bn_batches: int
+    test_batches: Any  # distributed
+    writer: Any  # TensorBoard's, on the chief only
+
+    @classmethod
+    def of(cls, session: Session, termination: Termination) -> _Loop:
+        strategy, options = session.strategy, session.options
+        throughput = Throughput.of(session.network, options, strategy, session.policy)
+        bn_batches = DEFAULT_BATCHES if options.bn_batches is None else options.bn_batches
+        return cls(
+            steps=make_steps(
+                strategy,
+                session.models,
+                session.optimizer,
+                session.network.classes,
+                session.config.label_smoothing,
+                session.global_batch,
+                jit_compile=options.jit,
+            ),
+            chunk=options.steps_per_execution
+            or throughput.steps_per_execution(session.global_batch),
+            clock=CheckpointClock(options.checkpoint_every),
+            termination=termination,
+            throughput=throughput,
+            recompute_bn=make_recompute(strategy, session.models.training),
+            bn_batches=min(bn_batches, session.steps_per_epoch),
+            test_batches=strategy.experimental_distribute_dataset(session.test_batches),
+            writer=tf.summary.create_file_writer(str(session.run_dir / "logs"))
+            if session.chief
+            else None,
+        )
+
+
 def _fit(session: Session) -> RunResult:
     network, config, options = session.network, session.config, session.options
-    strategy, optimizer, position, out = (
-        session.strategy,
-        session.optimizer,
-        session.position,
-        session.console,
-    )
-    step_fns = make_steps(
-        strategy,
-        session.models,
-        optimizer,
-        network.classes,
-        config.label_smoothing,
-        session.global_batch,
-        jit_compile=options.jit,
-    )
-    distributed_test = strategy.experimental_distribute_dataset(session.test_batches)
-    writer = tf.summary.create_file_writer(str(session.run_dir / "logs")) if session.chief else None
-    throughput = Throughput.of(network, options, strategy, session.policy)
-    chunk = options.steps_per_execution or throughput.steps_per_execution(session.global_batch)
-    replicas = strategy.num_replicas_in_sync
-    out.print(
-        f"training {network.name} on {config.dataset.name}: {len(session.data.train_labels):,} "
-        f"images, {session.steps_per_epoch} steps of {session.global_batch} per epoch "
-        f"({chunk} per call), {replicas} replica(s) ({type(strategy).__name__}), "
-        f"{session.policy}{', XLA' if options.jit else ''}, run dir {session.run_dir}"
-    )
-    if position.step:
-        out.print(f"resuming epoch {position.epoch + 1} at step {position.step}")
-    clock = CheckpointClock(options.checkpoint_every)
-    recompute_bn = make_recompute(strategy, session.models.training)
-    bn_batches = min(
-        DEFAULT_BATCHES if options.bn_batches is None else options.bn_batches,
-        session.steps_per_epoch,
-    )
-    history = session.history
+    position, out = session.position, session.console
     with catching_sigterm() as termination:
+        loop = _Loop.of(session, termination)
+        strategy = session.strategy
+        out.print(
+            f"training {network.name} on {config.dataset.name}: "
+            f"{len(session.data.train_labels):,} images, {session.steps_per_epoch} steps of "
+            f"{session.global_batch} per epoch ({loop.chunk} per call), "
+            f"{strategy.num_replicas_in_sync} replica(s) ({type(strategy).__name__}), "
+            f"{session.policy}{', XLA' if options.jit else ''}, run dir {session.run_dir}"
+        )
+        if position.step:
+            out.print(f"resuming epoch {position.epoch + 1} at step {position.step}")
         while position.epoch < config.epochs:
-            epoch = position.epoch
-            if not _train_epoch(session, step_fns, chunk, clock, termination):
+            if not _train_epoch(session, loop):
                 out.print(
-                    f"stopped by SIGTERM at epoch {epoch + 1}, step {position.step}: "
+                    f"stopped by SIGTERM at epoch {position.epoch + 1}, step {position.step}: "
                     f"checkpoint saved in {session.run_dir / 'checkpoints'}; run the same "
                     "command with --resume to continue"
                 )
                 return _result(session, stopped=True)
-            record = _epoch_record(session, epoch)
-            start = time.perf_counter()
-            if bn_batches:
-                batches = session.train_batches(epoch).take(bn_batches)
-                recompute_bn(iter(strategy.experimental_distribute_dataset(batches)), bn_batches)
-            record["bn_seconds"] = time.perf_counter() - start
-            record.update(_evaluate(step_fns, distributed_test))
-            record["mfu"] = throughput.mfu(record["images_per_second"])
-            history.append(record)
-            position.next_epoch()
-            if session.chief:
-                _write_epoch(session, record, chunk, bn_batches, writer)
-            session.manager.save(checkpoint_number=optimizer.iterations)
-            clock.saved()
-            out.print(
-                f"epoch {epoch + 1}/{config.epochs}  loss {record['loss']:.4f}  acc "
-                f"{record['accuracy']:.4f}  val_loss {record['val_loss']:.4f}  val_acc "
-                f"{record['val_accuracy']:.4f}  lr {record['lr']:.3g}  {record['seconds']:.1f}s  "
-                f"{record['images_per_second']:.0f} img/s"
-                + (f"  MFU {record['mfu']:.1%}" if record["mfu"] is not None else "")
-            )
+            _end_epoch(session, loop)
     if session.chief:
         session.models.inference.save(session.run_dir / "model.keras")
     else:
         shutil.rmtree(session.manager.directory, ignore_errors=True)
     return _result(session)
+
+
+def _end_epoch(session: Session, loop: _Loop) -> None:
+    """Statistics for batch norm, evaluation, metrics, the checkpoint, the epoch's line."""
+    position, config = session.position, session.config
+    epoch = position.epoch
+    record = _epoch_record(session, epoch)
+    start = time.perf_counter()
+    if loop.bn_batches:
+        batches = session.train_batches(epoch).take(loop.bn_batches)
+        distributed = session.strategy.experimental_distribute_dataset(batches)
+        loop.recompute_bn(iter(distributed), loop.bn_batches)
+    record["bn_seconds"] = time.perf_counter() - start
+    record.update(_evaluate(loop.steps, loop.test_batches))
+    record["mfu"] = loop.throughput.mfu(record["images_per_second"])
+    session.history.append(record)
+    position.next_epoch()
+    if session.chief:
+        _write_epoch(session, record, loop)
+    session.manager.save(checkpoint_number=session.optimizer.iterations)
+    loop.clock.saved()
+    session.console.print(
+        f"epoch {epoch + 1}/{config.epochs}  loss {record['loss']:.4f}  acc "
+        f"{record['accuracy']:.4f}  val_loss {record['val_loss']:.4f}  val_acc "
+        f"{record['val_accuracy']:.4f}  lr {record['lr']:.3g}  {record['seconds']:.1f}s  "
+        f"{record['images_per_second']:.0f} img/s"
+        + (f"  MFU {record['mfu']:.1%}" if record["mfu"] is not None else "")
+    )
 
 
 def _result(session: Session, stopped: bool = False) -> RunResult:
@@ -163,9 +191,7 @@ def _result(session: Session, stopped: bool = False) -> RunResult:
     )
 
 
-def _write_epoch(
-    session: Session, record: dict[str, Any], chunk: int, bn_batches: int, writer: Any
-) -> None:
+def _write_epoch(session: Session, record: dict[str, Any], loop: _Loop) -> None:
     # The optimizer's step count and the images seen show a resumed run continued its state.
     extra = {
         "network": session.network.name,
@@ -175,11 +201,11 @@ def _write_epoch(
         "dataset": session.config.dataset.name,
         "precision": session.policy,
         "jit": session.options.jit,
-        "steps_per_execution": chunk,
-        "bn_batches": bn_batches,
+        "steps_per_execution": loop.chunk,
+        "bn_batches": loop.bn_batches,
     }
     write_metrics(session.run_dir, session.history, extra)
-    with writer.as_default(step=record["epoch"]):
+    with loop.writer.as_default(step=record["epoch"]):
         for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
             tf.summary.scalar(key, record[key])
 
@@ -216,17 +242,12 @@ class Throughput:
         return max(1, min(MAX_STEPS_PER_EXECUTION, int(SECONDS_PER_EXECUTION / fastest_step)))
 
 
-def _train_epoch(
-    session: Session,
-    step_fns: Steps,
-    chunk: int,
-    clock: CheckpointClock,
-    termination: Termination,
-) -> bool:
-    """The current epoch's remaining steps, `chunk` per call into TensorFlow (the learning
-    rate and the NaN check move once per chunk), saving when the clock says so. False when
-    SIGTERM stopped it (after a save)."""
+def _train_epoch(session: Session, loop: _Loop) -> bool:
+    """The current epoch's remaining steps, `loop.chunk` per call into TensorFlow (the
+    learning rate and the NaN check move once per chunk), saving when the clock says so.
+    False when SIGTERM stopped it (after a save)."""
     position, config, optimizer = session.position, session.config, session.optimizer
+    clock = loop.clock
     epoch, steps, global_batch = position.epoch, session.steps_per_epoch, session.global_batch
     batches = session.train_batches(epoch).skip(position.step)
     iterator = iter(session.strategy.experimental_distribute_dataset(batches))
@@ -244,16 +265,16 @@ def _train_epoch(
         while position.step < steps:
             done = position.step
             count = min(
-                chunk,
+                loop.chunk,
                 steps - done,
-                clock.steps_until_due(int(optimizer.iterations.numpy())) or chunk,
+                clock.steps_until_due(int(optimizer.iterations.numpy())) or loop.chunk,
             )
             optimizer.learning_rate.assign(
                 learning_rate(
                     config.optimizer.lr, config.schedule, epoch + done / steps, config.epochs
                 )
             )
-            loss, correct = (float(v) for v in step_fns.train(iterator, tf.constant(count)))
+            loss, correct = (float(v) for v in loop.steps.train(iterator, tf.constant(count)))
             if not np.isfinite(loss):
                 raise fail(
                     session.network,
@@ -268,7 +289,7 @@ def _train_epoch(
             save, stop = agree(
                 session.strategy,
                 mid_epoch and clock.due(int(optimizer.iterations.numpy())),
-                termination.requested,
+                loop.termination.requested,
             )
             if save or stop:
                 session.manager.save(checkpoint_number=optimizer.iterations)

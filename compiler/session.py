@@ -188,7 +188,7 @@ def _run_dir(network: Network, options: RunOptions) -> Path:
     return options.out_dir or default_run_dir(network.name)
 
 
-def _steps_per_epoch(
+def steps_per_epoch(
     network: Network, config: TrainConfig, options: RunOptions, images: int, replicas: int
 ) -> int:
     if config.batch % replicas:
@@ -226,7 +226,7 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
             raise fail(network, "data-service", str(exc)) from None
     keras.utils.set_random_seed(config.seed)
     data = _load_data(network, config, options)
-    steps = _steps_per_epoch(
+    steps = steps_per_epoch(
         network, config, options, len(data.train_labels), strategy.num_replicas_in_sync
     )
     _, test_batches = make_datasets(data, config, config.batch)

@@ -10,7 +10,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from compiler.runner import run
-from compiler.session import RunOptions, TrainingError, prepare
+from compiler.session import RunOptions, TrainingError, prepare, steps_per_epoch
 from netspec.api import compile_text
 from netspec.cli import app
 from tests.compiler.test_training import needs_fashion
@@ -87,14 +87,26 @@ def test_dataset_folder_without_a_data_dir_says_so(tmp_path: Path) -> None:
     assert "--dataset folder reads the images from --data-dir" in diagnostic.message
 
 
-def test_a_batch_that_does_not_split_across_replicas(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("NETSPEC_CPU_REPLICAS", "2")
-    text = TINY + "train:\n  dataset synthetic\n"
-    (diagnostic,) = problem(text, tmp_path, strategy="mirrored", batch_size=7).diagnostics
+def test_a_batch_that_does_not_split_across_replicas() -> None:
+    # Checked on its own: splitting the CPU into replicas is possible only before TensorFlow
+    # starts its devices, which other in-process tests have done by now.
+    network = compile_text(TINY, "spec.ns")
+    with pytest.raises(TrainingError) as raised:
+        steps_per_epoch(
+            network, network.train.model_copy(update={"batch": 7}), RunOptions(), 100, 2
+        )
+    (diagnostic,) = raised.value.diagnostics
     assert diagnostic.code == "batch"
     assert "7 does not split evenly across 2 replicas" in diagnostic.message
+
+
+def test_a_batch_larger_than_the_data() -> None:
+    network = compile_text(TINY, "spec.ns")
+    with pytest.raises(TrainingError) as raised:
+        steps_per_epoch(
+            network, network.train.model_copy(update={"batch": 64}), RunOptions(), 50, 1
+        )
+    assert "the batch 64 is larger than the 50 training images" in str(raised.value)
 
 
 def test_multi_worker_without_tf_config_is_a_strategy_error(
