@@ -97,7 +97,8 @@ class Session:
 
     def train_batches(self, epoch: int) -> tf.data.Dataset:
         """Epoch `epoch`'s batches in an order fixed by the seed and the epoch, so a resumed
-        run sees the very batches an unkilled run would have."""
+        run sees the very batches an unkilled run would have (through a tf.data service,
+        its workers decide the order: only the counts carry over)."""
         config = self.config.model_copy(update={"seed": self.config.seed * 1_000_003 + epoch})
         train, _ = make_datasets(self.data, config, self.global_batch)
         if self.options.data_service:
