@@ -100,7 +100,8 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
     from benchmarks.handwritten import HANDWRITTEN, googlenet_inference
     from compiler.build import BuiltModels, build_models
     from compiler.precision import dtype_policy, policy_name
-    from compiler.runner import RunOptions, Throughput
+    from compiler.runner import Throughput
+    from compiler.session import RunOptions
     from netspec.api import compile_file
 
     network = compile_file(ROOT / "specs" / f"{spec}.ns")

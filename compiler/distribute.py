@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import tensorflow as tf
+
+# What a collective raises on the survivors when a peer process dies or stops answering.
+LOST_PEER_ERRORS = (
+    tf.errors.UnavailableError,
+    tf.errors.AbortedError,
+    tf.errors.DeadlineExceededError,
+    tf.errors.CancelledError,
+)
+_TASK = re.compile(r"/job:(\w+)/replica:\d+/task:(\d+)")
+_REASON = re.compile(r"aborted by: ([^\n]+)")
 
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
 # With no GPU, `--strategy mirrored` splits the CPU into this many logical devices.
@@ -62,3 +73,22 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
         and task.get("index", 0) == 0
         and "chief" not in json.loads(os.environ["TF_CONFIG"]).get("cluster", {})
     )
+
+
+def is_multi_worker(strategy: tf.distribute.Strategy) -> bool:
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def lost_worker(error: tf.errors.OpError) -> str:
+    """Which peer TensorFlow's error names, as `worker 1 (host:port)` from TF_CONFIG, and
+    why: `worker 1 (127.0.0.1:4000): recvmsg:Connection reset by peer`."""
+    reason = _REASON.search(error.message)
+    why = reason.group(1).strip() if reason else type(error).__name__
+    found = _TASK.search(error.message)
+    if found is None:
+        return f"a worker: {why}"
+    job, index = found.group(1), int(found.group(2))
+    cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    addresses = cluster.get(job, [])
+    address = f" ({addresses[index]})" if index < len(addresses) else ""
+    return f"{job} {index}{address}: {why}"

@@ -1,7 +1,8 @@
 """The `netspec` command: thin typer commands over the library, rendered with rich.
 
 Exit codes: 0 success (warnings allowed), 1 a spec has errors (or warnings under --strict),
-or training failed; 2 usage error.
+or training failed; 2 usage error; 143 (128 + SIGTERM) training was stopped by SIGTERM after
+saving a checkpoint: rerun with --resume (schedulers count 128+ as retryable).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def netspec() -> None:
 
 
 _SIZE = re.compile(r"^(\d+)(?:x(\d+)(?:x(\d+))?)?$")
+_INTERVAL = re.compile(r"^(\d+)(m?)$")
+STOPPED_BY_SIGTERM = 128 + 15
 
 
 def console() -> Console:
@@ -54,6 +57,18 @@ def parse_input_sizes(value: str | None) -> list[api.InputSize]:
         height, width, channels = match.groups()
         sizes.append((int(height), int(width or height), int(channels) if channels else None))
     return sizes
+
+
+def parse_checkpoint_every(value: str) -> tuple[int | None, float | None]:
+    """`500` -> every 500 optimizer steps; `10m` -> every 10 minutes: (steps, seconds)."""
+    match = _INTERVAL.match(value.strip())
+    if not match or int(match.group(1)) < 1:
+        raise typer.BadParameter(
+            f"'{value}' is neither a number of steps (500) nor of minutes (10m)",
+            param_hint="--checkpoint-every",
+        )
+    count = int(match.group(1))
+    return (None, count * 60.0) if match.group(2) else (count, None)
 
 
 @app.command()
@@ -189,7 +204,7 @@ def train(
         bool,
         typer.Option(
             help="Continue the run in --out (or the newest for this network) from its last "
-            "complete epoch."
+            "checkpoint, mid-epoch included."
         ),
     ] = False,
     seed: Annotated[int | None, typer.Option(help="Override the random seed.")] = None,
@@ -226,11 +241,38 @@ def train(
             show_default=False,
         ),
     ] = None,
+    checkpoint_every: Annotated[
+        str,
+        typer.Option(
+            help="Save a checkpoint inside epochs every N optimizer steps (500) or N minutes "
+            "(10m); a kill loses at most that much. SIGTERM saves at once and exits 143.",
+        ),
+    ] = "10m",
+    bn_batches: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Before each evaluation, recompute the batch-norm statistics over N training "
+            "batches with the final weights (precise BN; default 100, at most an epoch); "
+            "0 keeps Keras' moving averages.",
+            show_default=False,
+        ),
+    ] = None,
+    data_service: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the training input pipeline on a tf.data service: the dispatcher's "
+            "grpc://HOST:PORT (README, Preprocessing on other machines).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train a spec with Keras under tf.distribute; writes a run directory."""
     out = console()
+    every_steps, every_seconds = parse_checkpoint_every(checkpoint_every)
     network, text = _compile_or_exit(spec, out)
-    from compiler.runner import RunOptions, TrainingError, run
+    from compiler.runner import run
+    from compiler.session import CheckpointEvery, RunOptions, TrainingError
 
     options = RunOptions(
         epochs=epochs,
@@ -247,6 +289,11 @@ def train(
         jit=jit,
         mixed_precision=mixed_precision,
         steps_per_execution=steps_per_execution,
+        checkpoint_every=CheckpointEvery(every_steps)
+        if every_seconds is None
+        else CheckpointEvery(seconds=every_seconds),
+        bn_batches=bn_batches,
+        data_service=data_service,
     )
     try:
         result = run(network, text, options, out)
@@ -255,6 +302,8 @@ def train(
 
         print_diagnostics(out, exc.diagnostics, text)
         raise typer.Exit(1) from None
+    if result.stopped:
+        raise typer.Exit(STOPPED_BY_SIGTERM)
     out.print(
         f"{result.run_dir}: val_accuracy {result.val_accuracy:.4f} after "
         f"{result.epochs_completed} epoch(s)"

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -57,102 +55,6 @@ def test_one_epoch_on_the_real_fashion_mnist_learns(tmp_path: Path) -> None:
     assert "MFU" in done.stdout
     for produced in ("model.keras", "spec.ns", "history.csv", "logs", "checkpoints"):
         assert (tmp_path / "run" / produced).exists(), produced
-
-
-@needs_fashion
-def test_a_killed_run_resumes_from_its_last_complete_epoch(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    args = ("specs/fashion_mnist.ns", "--epochs", "4", "--out", str(run_dir), *QUICK)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "netspec", "train", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    index = run_dir / "checkpoints" / "checkpoint"
-    deadline = time.monotonic() + 300
-    while not index.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    completed_before = len(metrics(run_dir)["history"])
-    assert 1 <= completed_before < 4, "the kill should land mid-run"
-
-    done = train(*args, "--resume")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    result = metrics(run_dir)
-    assert [record["epoch"] for record in result["history"]] == [1, 2, 3, 4]
-    # 4 epochs of 12 steps: had the optimizer restarted, fewer steps would be counted.
-    assert result["optimizer_steps"] == 4 * 12
-    assert f"epoch {completed_before + 1}/4" in done.stdout
-    assert "epoch 1/4" not in done.stdout or completed_before == 0
-
-
-def test_resume_with_nothing_to_resume_says_so(tmp_path: Path) -> None:
-    done = train("specs/fashion_mnist.ns", "--out", str(tmp_path / "none"), "--resume")
-    assert done.returncode == 1
-    assert "nothing to resume" in done.stdout
-
-
-@needs_fashion
-def test_a_diverging_run_stops_on_nan(tmp_path: Path) -> None:
-    spec = tmp_path / "diverge.ns"
-    spec.write_text(
-        "network d\ninput 28x28x1\nclasses 10\nconv 3x3 8\ngap\ndense classes\n"
-        "train:\n  dataset fashion_mnist\n  optimizer sgd lr=1e30 momentum=0.9\n"
-    )
-    done = train(str(spec), "--out", str(tmp_path / "run"), *QUICK)
-    assert done.returncode == 1, done.stdout[-2000:]
-    assert "nan-loss" in done.stdout and "at epoch 1" in done.stdout
-
-
-DATA_ERRORS = {
-    "missing-folder": (
-        "network f\ninput 28x28x1\nclasses 10\nconv 3x3 8\ngap\ndense classes\n"
-        'train:\n  dataset folder "no/such/folder"\n',
-        "error[dataset]",
-        "does not exist",
-    ),
-    "wrong-shape": (
-        "network f\ninput 32x32x3\nclasses 10\nconv 3x3 8\ngap\ndense classes\n"
-        "train:\n  dataset fashion_mnist\n",
-        "error[dataset-shape]",
-        "28x28x1 but the network takes 32x32x3",
-    ),
-    "wrong-classes": (
-        "network f\ninput 28x28x1\nclasses 100\nconv 3x3 8\ngap\ndense classes\n"
-        "train:\n  dataset fashion_mnist\n",
-        "error[dataset-classes]",
-        "10 classes but the spec says `classes 100`",
-    ),
-}
-
-
-@needs_fashion
-@pytest.mark.parametrize("case", DATA_ERRORS)
-def test_data_errors_point_at_the_dataset_line(tmp_path: Path, case: str) -> None:
-    text, code, message = DATA_ERRORS[case]
-    spec = tmp_path / "spec.ns"
-    spec.write_text(text)
-    done = train(str(spec), "--out", str(tmp_path / "run"))
-    assert done.returncode == 1, done.stdout
-    assert f"{spec}:8:3: {code}" in flat(done.stdout)
-    assert message in flat(done.stdout)
-    assert "Traceback" not in done.stderr
-
-
-def test_a_missing_cifar_says_where_it_looked(tmp_path: Path) -> None:
-    spec = tmp_path / "c.ns"
-    spec.write_text(
-        "network c\ninput 32x32x3\nclasses 10\nconv 3x3 8\ngap\ndense classes\n"
-        "train:\n  dataset cifar10\n"
-    )
-    env = {**os.environ, "HOME": str(tmp_path)}  # an empty Keras cache
-    done = train(str(spec), "--data-dir", str(tmp_path / "data"), env=env)
-    assert done.returncode == 1
-    output = flat(done.stdout)
-    assert f"{spec}:8:3: error[dataset]" in output
-    assert str(tmp_path / "data" / "cifar-10-python.tar.gz") in output
-    assert "--data-dir" in output
 
 
 @needs_fashion
