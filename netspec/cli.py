@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import re
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 
 from netspec import api
 from netspec.analysis.report import Report
+from netspec.ir.training import DatasetName
 from netspec.render import print_report, sweep_table
 
 app = typer.Typer(
@@ -35,9 +37,10 @@ def netspec() -> None:
 _SIZE = re.compile(r"^(\d+)(?:x(\d+)(?:x(\d+))?)?$")
 
 
-def console() -> Console:
+def console(*, stderr: bool = False) -> Console:
     # Wide enough for the layer table when output is piped (CI logs, files).
-    return Console(width=None if sys.stdout.isatty() else 132, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(width=None if stream.isatty() else 132, stderr=stderr, highlight=False)
 
 
 def parse_input_sizes(value: str | None) -> list[api.InputSize]:
@@ -56,13 +59,41 @@ def parse_input_sizes(value: str | None) -> list[api.InputSize]:
     return sizes
 
 
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
 @app.command()
 def check(
     specs: Annotated[
-        list[Path], typer.Argument(help="Spec files (.ns) to check.", show_default=False)
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
-    strict: Annotated[bool, typer.Option(help="Fail (exit 1) on warnings too.")] = False,
+        list[Path] | None,
+        typer.Argument(help="Spec files (.ns) to check.", show_default=False),
+    ] = None,
+    output_format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="table: for people (diagnostics on stderr); json; sarif (SARIF 2.1.0).",
+            rich_help_panel="Output",
+        ),
+    ] = Format.table,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Same as --format json.", rich_help_panel="Output"),
+    ] = False,
+    json_schema: Annotated[
+        bool,
+        typer.Option(
+            "--json-schema",
+            help="Print the JSON Schema of the --json output and exit.",
+            rich_help_panel="Output",
+        ),
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")
+    ] = False,
     input_size: Annotated[
         str | None,
         typer.Option(
@@ -71,17 +102,27 @@ def check(
             show_default=False,
         ),
     ] = None,
-    layers: Annotated[bool, typer.Option(help="Show the layer table.")] = True,
+    layers: Annotated[
+        bool, typer.Option(help="Show the layer table.", rich_help_panel="Output")
+    ] = True,
     all_layers: Annotated[
         bool,
         typer.Option(
             "--all-layers",
             help="One row per layer, branches included (default: one row per "
             "trunk layer, instance and aux head).",
+            rich_help_panel="Output",
         ),
     ] = False,
 ) -> None:
     """Parse, validate and size every layer statically, without TensorFlow."""
+    if json_schema:
+        from netspec.json_output import check_json_schema
+
+        print(json.dumps(check_json_schema(), indent=2))
+        raise typer.Exit(0)
+    if not specs:
+        raise typer.BadParameter("give at least one spec file", param_hint="SPECS")
     sizes = parse_input_sizes(input_size)
     texts: dict[str, str | None] = {}
     reports: list[Report] = []
@@ -94,20 +135,28 @@ def check(
         for size in at_sizes:
             reports.append(api.check_file(spec, size))
 
-    if as_json:
-        payload = [report.as_json() for report in reports]
-        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    sweep = len(sizes) > 1
+    if as_json or output_format is Format.json:
+        from netspec.json_output import check_json
+
+        print(check_json(reports))
+    elif output_format is Format.sarif:
+        from netspec.sarif import sarif_json
+
+        print(sarif_json(reports, sweep=sweep))
     else:
-        out = console()
+        out, errors = console(), console(stderr=True)
         for report in reports:
             print_report(
                 out,
+                errors,
                 report,
                 texts[report.file],
-                show_layers=layers and len(sizes) <= 1,
+                show_layers=layers and not sweep,
                 every_layer=all_layers,
+                in_sweep=sweep,
             )
-        if len(sizes) > 1:
+        if sweep:
             for spec in specs:
                 out.print(sweep_table([r for r in reports if r.file == str(spec)]))
 
@@ -149,62 +198,120 @@ def build(
     out.print(f"saved {network.name} ({model.count_params():,} parameters) to {output}")
 
 
+# compiler.distribute.STRATEGIES, written out here: reading it would load TensorFlow.
+Strategy = Literal["auto", "default", "mirrored", "multi-worker"]
+
+SCHEDULE = "Training (overrides the spec's train: section)"
+DATA = "Data"
+RUN = "Run"
+SPEED = "Speed and measurement"
+# Alone in its panel: its two long names would squeeze the other options' columns.
+PRECISION = "Precision"
+
+
+def positive(value: float | None) -> float | None:
+    """The learning rate must be > 0, as the spec's `lr=` must (typer's `min` allows 0)."""
+    if value is not None and value <= 0:
+        raise typer.BadParameter(f"{value:g} is not > 0")
+    return value
+
+
 @app.command()
 def train(
     spec: Annotated[
         Path, typer.Argument(help="Spec file (.ns) with a train: section.", show_default=False)
     ],
-    epochs: Annotated[int | None, typer.Option(min=1, help="Override `epochs`.")] = None,
-    batch_size: Annotated[
-        int | None, typer.Option(min=1, help="Override `batch` (global: split across replicas).")
+    epochs: Annotated[
+        int | None, typer.Option(min=1, help="Override `epochs`.", rich_help_panel=SCHEDULE)
     ] = None,
-    lr: Annotated[float | None, typer.Option(min=0, help="Override the learning rate.")] = None,
-    dataset: Annotated[
-        str | None,
+    batch_size: Annotated[
+        int | None,
         typer.Option(
-            help="Override `dataset`: cifar10, cifar100, mnist, fashion_mnist, synthetic, or "
-            "folder (the folder is --data-dir)."
+            min=1,
+            help="Override `batch` (global: split across replicas).",
+            rich_help_panel=SCHEDULE,
+        ),
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(
+            callback=positive,
+            help="Override the learning rate (> 0).",
+            rich_help_panel=SCHEDULE,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, help="Override the random seed.", rich_help_panel=SCHEDULE),
+    ] = None,
+    dataset: Annotated[
+        DatasetName | None,
+        typer.Option(
+            help="Override `dataset` (folder: the folder is --data-dir).",
+            rich_help_panel=DATA,
+            show_default=False,
         ),
     ] = None,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Where to look for the dataset first.")
+        Path | None,
+        typer.Option(help="Where to look for the dataset first.", rich_help_panel=DATA),
     ] = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Run directory (default runs/<network>-<time>).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Run directory (default runs/<network>-<time>).",
+            rich_help_panel=RUN,
+        ),
     ] = None,
     strategy: Annotated[
-        str, typer.Option(help="auto | default | mirrored | multi-worker (reads TF_CONFIG).")
+        Strategy,
+        typer.Option(
+            help="tf.distribute strategy (multi-worker reads TF_CONFIG).", rich_help_panel=RUN
+        ),
     ] = "auto",
     resume: Annotated[
         bool,
         typer.Option(
+            "--resume",
             help="Continue the run in --out (or the newest for this network) from its last "
-            "complete epoch."
+            "complete epoch.",
+            rich_help_panel=RUN,
         ),
     ] = False,
-    seed: Annotated[int | None, typer.Option(help="Override the random seed.")] = None,
     peak_tflops: Annotated[
         float | None,
         typer.Option(
             min=0,
             help="Peak TFLOP/s of one device at the compute precision, for the MFU figure "
             "(detected on CPUs).",
+            rich_help_panel=SPEED,
         ),
     ] = None,
     steps_per_epoch: Annotated[
         int | None,
-        typer.Option(min=1, help="Cap the training steps per epoch (quick trials, benchmarks)."),
+        typer.Option(
+            min=1,
+            help="Cap the training steps per epoch (quick trials, benchmarks).",
+            rich_help_panel=SPEED,
+        ),
     ] = None,
     jit: Annotated[
-        bool, typer.Option(help="Compile each training step with XLA (measured slower on CPUs).")
+        bool,
+        typer.Option(
+            "--jit",
+            help="Compile each training step with XLA (measured slower on CPUs).",
+            rich_help_panel=SPEED,
+        ),
     ] = False,
     mixed_precision: Annotated[
         bool | None,
         typer.Option(
             "--mixed-precision/--no-mixed-precision",
             help="Compute in float16 on GPUs, bfloat16 on CPUs; float32 weights. Default: on "
-            "for CPUs with AMX (measured faster), off elsewhere.",
+            "for CPUs with AMX or AVX-512 BF16 (measured faster), off elsewhere.",
             show_default=False,
+            rich_help_panel=PRECISION,
         ),
     ] = None,
     steps_per_execution: Annotated[
@@ -214,6 +321,7 @@ def train(
             help="Optimizer steps per call into TensorFlow. Default: from the step's static "
             "cost, so small models skip Python's per-call overhead.",
             show_default=False,
+            rich_help_panel=SPEED,
         ),
     ] = None,
 ) -> None:
