@@ -75,14 +75,6 @@ def test_dataset_override_trains_on_synthetic_data_sized_to_the_network(tmp_path
     assert metrics(run_dir)["dataset"] == "synthetic"
 
 
-def test_an_unknown_dataset_override_is_an_error_naming_the_choices(tmp_path: Path) -> None:
-    done = train("specs/fashion_mnist.ns", "--dataset", "imagenet", "--out", str(tmp_path))
-    assert done.returncode == 1
-    output = flat(done.stdout)
-    assert "error[dataset]: unknown dataset 'imagenet'" in output
-    assert "cifar100" in output and "synthetic" in output
-
-
 def test_dataset_folder_override_reads_the_data_dir(tmp_path: Path) -> None:
     import numpy as np
     import tensorflow as tf
