@@ -91,9 +91,7 @@ def check(
             rich_help_panel="Output",
         ),
     ] = False,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")
-    ] = False,
+    strict: Annotated[bool, typer.Option(help="Fail (exit 1) on warnings too.")] = False,
     input_size: Annotated[
         str | None,
         typer.Option(
@@ -205,8 +203,8 @@ SCHEDULE = "Training (overrides the spec's train: section)"
 DATA = "Data"
 RUN = "Run"
 SPEED = "Speed and measurement"
-# Alone in its panel: its two long names would squeeze the other options' columns.
-PRECISION = "Precision"
+# The on/off pairs apart: their second names would squeeze the other options' columns.
+COMPUTE = "Precision and compilation"
 
 
 def positive(value: float | None) -> float | None:
@@ -273,7 +271,6 @@ def train(
     resume: Annotated[
         bool,
         typer.Option(
-            "--resume",
             help="Continue the run in --out (or the newest for this network) from its last "
             "complete epoch.",
             rich_help_panel=RUN,
@@ -299,9 +296,8 @@ def train(
     jit: Annotated[
         bool,
         typer.Option(
-            "--jit",
             help="Compile each training step with XLA (measured slower on CPUs).",
-            rich_help_panel=SPEED,
+            rich_help_panel=COMPUTE,
         ),
     ] = False,
     mixed_precision: Annotated[
@@ -309,9 +305,9 @@ def train(
         typer.Option(
             "--mixed-precision/--no-mixed-precision",
             help="Compute in float16 on GPUs, bfloat16 on CPUs; float32 weights. Default: on "
-            "for CPUs with AMX or AVX-512 BF16 (measured faster), off elsewhere.",
+            "for CPUs with AMX (measured faster), off elsewhere.",
             show_default=False,
-            rich_help_panel=PRECISION,
+            rich_help_panel=COMPUTE,
         ),
     ] = None,
     steps_per_execution: Annotated[

@@ -15,7 +15,7 @@ from netspec.analysis.report import LayerReport, Report
 from netspec.diagnostics import Diagnostic
 
 # Bumped when a field changes name, place or meaning; new fields do not bump it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 class Model(BaseModel):

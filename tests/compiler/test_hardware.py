@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
-
-from pathlib import Path
 
 from compiler.hardware import cpu_peak, cpu_peak_flops, training_flops_per_image
 
