@@ -71,18 +71,13 @@ def sarif_log(reports: list[Report], *, sweep: bool = False) -> dict[str, Any]:
         "runs": [
             {
                 "tool": {"driver": driver},
-                "artifacts": [{"location": {"uri": r.file}} for r in _distinct_files(reports)],
+                "artifacts": [
+                    {"location": {"uri": file}} for file in dict.fromkeys(r.file for r in reports)
+                ],
                 "results": results,
             }
         ],
     }
-
-
-def _distinct_files(reports: list[Report]) -> list[Report]:
-    seen: dict[str, Report] = {}
-    for report in reports:
-        seen.setdefault(report.file, report)
-    return list(seen.values())
 
 
 def sarif_json(reports: list[Report], *, sweep: bool = False) -> str:
