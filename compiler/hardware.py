@@ -1,8 +1,16 @@
-"""The device's peak fp32 throughput, for model-FLOP utilisation (MFU)."""
+"""The device's peak throughput, for model-FLOP utilisation (MFU), and where it came from.
+
+peak = cores x clock x FLOPs per core-cycle. The FLOPs per cycle come from the
+micro-architecture where the flags do not tell (Zen 4 has AVX-512 but runs it as two
+256-bit halves), else from the widest vector flag; the clock from cpufreq where the kernel
+has it, else `cpu MHz`, else the rated clock in the model name.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 # fp32 FLOPs per core per cycle: two FMA units of 16 lanes (AVX-512), 8 lanes (AVX2+FMA).
@@ -12,12 +20,65 @@ FLOAT32_PER_CYCLE = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
 BFLOAT16_PER_CYCLE = (("amx_bf16", 1024), ("avx512_bf16", 128), *FLOAT32_PER_CYCLE)
 FLOPS_PER_CYCLE = {"float32": FLOAT32_PER_CYCLE, "bfloat16": BFLOAT16_PER_CYCLE}
 
+CPUFREQ = Path("/sys/devices/system/cpu/cpu0/cpufreq")
+_RATED_CLOCK = re.compile(r"@\s*([\d.]+)\s*GHz", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Microarchitecture:
+    """A core whose vector units are narrower than its flags suggest."""
+
+    name: str
+    float32: int
+    bfloat16: int
+
+
+# AMD (family, model range): the flags are the same as on cores with full-width units.
+# Zen and Zen+ split AVX2 into 128-bit halves; Zen 4 and mobile Zen 5 split AVX-512 into
+# 256-bit halves (AVX-512 BF16 too). Server and desktop Zen 5 have full 512-bit units.
+ZEN4 = Microarchitecture("Zen 4 (AVX-512 as two 256-bit halves)", 32, 64)
+ZEN5_MOBILE = Microarchitecture("Zen 5 mobile (AVX-512 as 256-bit halves)", 32, 64)
+AMD_CORES = (
+    (0x17, range(0x00, 0x30), Microarchitecture("Zen/Zen+ (AVX2 as two 128-bit halves)", 16, 16)),
+    (0x17, range(0x30, 0x100), Microarchitecture("Zen 2", 32, 32)),
+    (0x19, range(0x00, 0x10), Microarchitecture("Zen 3", 32, 32)),
+    (0x19, range(0x20, 0x60), Microarchitecture("Zen 3", 32, 32)),
+    (0x19, range(0x10, 0x20), ZEN4),
+    (0x19, range(0x60, 0x80), ZEN4),
+    (0x19, range(0xA0, 0xB0), ZEN4),
+    (0x1A, range(0x00, 0x20), Microarchitecture("Zen 5 server (full 512-bit units)", 64, 128)),
+    (0x1A, range(0x40, 0x50), Microarchitecture("Zen 5 desktop (full 512-bit units)", 64, 128)),
+    (0x1A, range(0x20, 0x30), ZEN5_MOBILE),
+    (0x1A, range(0x60, 0x80), ZEN5_MOBILE),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The peak FLOP/s of the cores this process may run on, with its reasoning."""
+
+    flops: float
+    cores: int
+    hertz: float
+    clock_source: str
+    per_cycle: int
+    per_cycle_source: str
+
+    def describe(self) -> str:
+        return (
+            f"peak {self.flops / 1e9:,.0f} GFLOP/s = {self.cores} core(s) x "
+            f"{self.hertz / 1e9:.2f} GHz ({self.clock_source}) x {self.per_cycle} FLOP/cycle "
+            f"({self.per_cycle_source})"
+        )
+
 
 def _cpuinfo_fields(cpuinfo: str | None) -> dict[str, str]:
+    """The first processor's fields."""
     if cpuinfo is None:
         path = Path("/proc/cpuinfo")
         cpuinfo = path.read_text() if path.exists() else ""
-    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+    first = cpuinfo.split("\n\n", 1)[0]
+    fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
     return {key.strip(): value.strip() for key, value in fields.items()}
 
 
@@ -25,18 +86,70 @@ def cpu_flags(cpuinfo: str | None = None) -> set[str]:
     return set(_cpuinfo_fields(cpuinfo).get("flags", "").split())
 
 
-def cpu_peak_flops(cpuinfo: str | None = None, dtype: str = "float32") -> float | None:
-    """cores x clock x FLOPs per cycle at `dtype` (the compute precision), read from
-    /proc/cpuinfo; None where it cannot say."""
-    fields = _cpuinfo_fields(cpuinfo)
+def microarchitecture(fields: dict[str, str]) -> Microarchitecture | None:
+    if fields.get("vendor_id") != "AuthenticAMD":
+        return None
     try:
-        megahertz = float(fields["cpu MHz"])
+        family, model = int(fields["cpu family"]), int(fields["model"])
     except (KeyError, ValueError):
         return None
+    return next(
+        (core for fam, models, core in AMD_CORES if fam == family and model in models), None
+    )
+
+
+def flops_per_cycle(fields: dict[str, str], dtype: str) -> tuple[int, str]:
+    core = microarchitecture(fields)
+    if core is not None:
+        flags = set(fields.get("flags", "").split())
+        if dtype == "bfloat16" and "avx512_bf16" in flags:
+            return core.bfloat16, f"{core.name}, {dtype}"
+        return core.float32, f"{core.name}, float32"
     flags = set(fields.get("flags", "").split())
-    per_cycle = next((flops for flag, flops in FLOPS_PER_CYCLE[dtype] if flag in flags), 4)
+    flag, per_cycle = next(
+        ((flag, flops) for flag, flops in FLOPS_PER_CYCLE[dtype] if flag in flags),
+        ("no vector flags", 4),
+    )
+    return per_cycle, f"{flag} flag, {dtype}"
+
+
+def clock(fields: dict[str, str], cpufreq: Path = CPUFREQ) -> tuple[float, str] | None:
+    """Hz and where from: the kernel's cpufreq maximum, `cpu MHz` (in a VM, often the
+    nominal clock rather than the boost), or the rated clock in the model name."""
+    try:
+        kilohertz = float((cpufreq / "scaling_max_freq").read_text())
+        return kilohertz * 1e3, "cpufreq scaling_max_freq"
+    except (OSError, ValueError):
+        pass
+    try:
+        return float(fields["cpu MHz"]) * 1e6, "cpu MHz"
+    except (KeyError, ValueError):
+        pass
+    rated = _RATED_CLOCK.search(fields.get("model name", ""))
+    return (float(rated.group(1)) * 1e9, "model name") if rated else None
+
+
+def cpu_peak(
+    cpuinfo: str | None = None, dtype: str = "float32", cpufreq: Path = CPUFREQ
+) -> Peak | None:
+    """From /proc/cpuinfo and cpufreq at `dtype` (the compute precision); None where the
+    clock cannot be read."""
+    fields = _cpuinfo_fields(cpuinfo)
+    hertz_and_source = clock(fields, cpufreq)
+    if hertz_and_source is None:
+        return None
+    hertz, clock_source = hertz_and_source
+    per_cycle, per_cycle_source = flops_per_cycle(fields, dtype)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) * megahertz * 1e6 * per_cycle
+    cores = cores or 1
+    return Peak(cores * hertz * per_cycle, cores, hertz, clock_source, per_cycle, per_cycle_source)
+
+
+def cpu_peak_flops(
+    cpuinfo: str | None = None, dtype: str = "float32", cpufreq: Path = CPUFREQ
+) -> float | None:
+    peak = cpu_peak(cpuinfo, dtype, cpufreq)
+    return peak.flops if peak else None
 
 
 def training_flops_per_image(macs: int) -> float:

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import re
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 
 from netspec import api
 from netspec.analysis.report import Report
+from netspec.ir.training import DatasetName
 from netspec.render import print_report, sweep_table
 
 app = typer.Typer(
@@ -38,9 +40,10 @@ _INTERVAL = re.compile(r"^(\d+)(m?)$")
 STOPPED_BY_SIGTERM = 128 + 15
 
 
-def console() -> Console:
+def console(*, stderr: bool = False) -> Console:
     # Wide enough for the layer table when output is piped (CI logs, files).
-    return Console(width=None if sys.stdout.isatty() else 132, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(width=None if stream.isatty() else 132, stderr=stderr, highlight=False)
 
 
 def parse_input_sizes(value: str | None) -> list[api.InputSize]:
@@ -71,12 +74,38 @@ def parse_checkpoint_every(value: str) -> tuple[int | None, float | None]:
     return (None, count * 60.0) if match.group(2) else (count, None)
 
 
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
 @app.command()
 def check(
     specs: Annotated[
-        list[Path], typer.Argument(help="Spec files (.ns) to check.", show_default=False)
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
+        list[Path] | None,
+        typer.Argument(help="Spec files (.ns) to check.", show_default=False),
+    ] = None,
+    output_format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="table: for people (diagnostics on stderr); json; sarif (SARIF 2.1.0).",
+            rich_help_panel="Output",
+        ),
+    ] = Format.table,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Same as --format json.", rich_help_panel="Output"),
+    ] = False,
+    json_schema: Annotated[
+        bool,
+        typer.Option(
+            "--json-schema",
+            help="Print the JSON Schema of the --json output and exit.",
+            rich_help_panel="Output",
+        ),
+    ] = False,
     strict: Annotated[bool, typer.Option(help="Fail (exit 1) on warnings too.")] = False,
     input_size: Annotated[
         str | None,
@@ -86,17 +115,27 @@ def check(
             show_default=False,
         ),
     ] = None,
-    layers: Annotated[bool, typer.Option(help="Show the layer table.")] = True,
+    layers: Annotated[
+        bool, typer.Option(help="Show the layer table.", rich_help_panel="Output")
+    ] = True,
     all_layers: Annotated[
         bool,
         typer.Option(
             "--all-layers",
             help="One row per layer, branches included (default: one row per "
             "trunk layer, instance and aux head).",
+            rich_help_panel="Output",
         ),
     ] = False,
 ) -> None:
     """Parse, validate and size every layer statically, without TensorFlow."""
+    if json_schema:
+        from netspec.json_output import check_json_schema
+
+        print(json.dumps(check_json_schema(), indent=2))
+        raise typer.Exit(0)
+    if not specs:
+        raise typer.BadParameter("give at least one spec file", param_hint="SPECS")
     sizes = parse_input_sizes(input_size)
     texts: dict[str, str | None] = {}
     reports: list[Report] = []
@@ -109,20 +148,28 @@ def check(
         for size in at_sizes:
             reports.append(api.check_file(spec, size))
 
-    if as_json:
-        payload = [report.as_json() for report in reports]
-        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    sweep = len(sizes) > 1
+    if as_json or output_format is Format.json:
+        from netspec.json_output import check_json
+
+        print(check_json(reports))
+    elif output_format is Format.sarif:
+        from netspec.sarif import sarif_json
+
+        print(sarif_json(reports, sweep=sweep))
     else:
-        out = console()
+        out, errors = console(), console(stderr=True)
         for report in reports:
             print_report(
                 out,
+                errors,
                 report,
                 texts[report.file],
-                show_layers=layers and len(sizes) <= 1,
+                show_layers=layers and not sweep,
                 every_layer=all_layers,
+                in_sweep=sweep,
             )
-        if len(sizes) > 1:
+        if sweep:
             for spec in specs:
                 out.print(sweep_table([r for r in reports if r.file == str(spec)]))
 
@@ -164,6 +211,24 @@ def build(
     out.print(f"saved {network.name} ({model.count_params():,} parameters) to {output}")
 
 
+# compiler.distribute.STRATEGIES, written out here: reading it would load TensorFlow.
+Strategy = Literal["auto", "default", "mirrored", "multi-worker"]
+
+SCHEDULE = "Training (overrides the spec's train: section)"
+DATA = "Data"
+RUN = "Run"
+SPEED = "Speed and measurement"
+# The on/off pairs apart: their second names would squeeze the other options' columns.
+COMPUTE = "Precision and compilation"
+
+
+def positive(value: float | None) -> float | None:
+    """The learning rate must be > 0, as the spec's `lr=` must (typer's `min` allows 0)."""
+    if value is not None and value <= 0:
+        raise typer.BadParameter(f"{value:g} is not > 0")
+    return value
+
+
 @app.command()
 def lsp() -> None:
     """Run the language server on stdin/stdout, for editors: diagnostics as you type,
@@ -179,49 +244,87 @@ def train(
     spec: Annotated[
         Path, typer.Argument(help="Spec file (.ns) with a train: section.", show_default=False)
     ],
-    epochs: Annotated[int | None, typer.Option(min=1, help="Override `epochs`.")] = None,
-    batch_size: Annotated[
-        int | None, typer.Option(min=1, help="Override `batch` (global: split across replicas).")
+    epochs: Annotated[
+        int | None, typer.Option(min=1, help="Override `epochs`.", rich_help_panel=SCHEDULE)
     ] = None,
-    lr: Annotated[float | None, typer.Option(min=0, help="Override the learning rate.")] = None,
-    dataset: Annotated[
-        str | None,
+    batch_size: Annotated[
+        int | None,
         typer.Option(
-            help="Override `dataset`: cifar10, cifar100, mnist, fashion_mnist, synthetic, "
-            "folder or tfrecord (the folder or the shards are --data-dir)."
+            min=1,
+            help="Override `batch` (global: split across replicas).",
+            rich_help_panel=SCHEDULE,
+        ),
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(
+            callback=positive,
+            help="Override the learning rate (> 0).",
+            rich_help_panel=SCHEDULE,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, help="Override the random seed.", rich_help_panel=SCHEDULE),
+    ] = None,
+    dataset: Annotated[
+        DatasetName | None,
+        typer.Option(
+            help="Override `dataset` (folder, tfrecord: the folder or the shards are --data-dir).",
+            rich_help_panel=DATA,
+            show_default=False,
         ),
     ] = None,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Where to look for the dataset first.")
+        Path | None,
+        typer.Option(help="Where to look for the dataset first.", rich_help_panel=DATA),
     ] = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Run directory (default runs/<network>-<time>).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Run directory (default runs/<network>-<time>).",
+            rich_help_panel=RUN,
+        ),
     ] = None,
     strategy: Annotated[
-        str, typer.Option(help="auto | default | mirrored | multi-worker (reads TF_CONFIG).")
+        Strategy,
+        typer.Option(
+            help="tf.distribute strategy (multi-worker reads TF_CONFIG).", rich_help_panel=RUN
+        ),
     ] = "auto",
     resume: Annotated[
         bool,
         typer.Option(
+            "--resume",
             help="Continue the run in --out (or the newest for this network) from its last "
-            "checkpoint, mid-epoch included."
+            "checkpoint, mid-epoch included.",
+            rich_help_panel=RUN,
         ),
     ] = False,
-    seed: Annotated[int | None, typer.Option(help="Override the random seed.")] = None,
     peak_tflops: Annotated[
         float | None,
         typer.Option(
             min=0,
             help="Peak TFLOP/s of one device at the compute precision, for the MFU figure "
             "(detected on CPUs).",
+            rich_help_panel=SPEED,
         ),
     ] = None,
     steps_per_epoch: Annotated[
         int | None,
-        typer.Option(min=1, help="Cap the training steps per epoch (quick trials, benchmarks)."),
+        typer.Option(
+            min=1,
+            help="Cap the training steps per epoch (quick trials, benchmarks).",
+            rich_help_panel=SPEED,
+        ),
     ] = None,
     jit: Annotated[
-        bool, typer.Option(help="Compile each training step with XLA (measured slower on CPUs).")
+        bool,
+        typer.Option(
+            help="Compile each training step with XLA (measured slower on CPUs).",
+            rich_help_panel=COMPUTE,
+        ),
     ] = False,
     mixed_precision: Annotated[
         bool | None,
@@ -230,6 +333,7 @@ def train(
             help="Compute in float16 on GPUs, bfloat16 on CPUs; float32 weights. Default: on "
             "for CPUs with AMX (measured faster), off elsewhere.",
             show_default=False,
+            rich_help_panel=COMPUTE,
         ),
     ] = None,
     steps_per_execution: Annotated[
@@ -239,6 +343,7 @@ def train(
             help="Optimizer steps per call into TensorFlow. Default: from the step's static "
             "cost, so small models skip Python's per-call overhead.",
             show_default=False,
+            rich_help_panel=SPEED,
         ),
     ] = None,
     checkpoint_every: Annotated[
@@ -246,6 +351,7 @@ def train(
         typer.Option(
             help="Save a checkpoint inside epochs every N optimizer steps (500) or N minutes "
             "(10m); a kill loses at most that much. SIGTERM saves at once and exits 143.",
+            rich_help_panel=RUN,
         ),
     ] = "10m",
     bn_batches: Annotated[
@@ -256,6 +362,7 @@ def train(
             "batches with the final weights (precise BN; default 100, at most an epoch); "
             "0 keeps Keras' moving averages.",
             show_default=False,
+            rich_help_panel=SCHEDULE,
         ),
     ] = None,
     data_service: Annotated[
@@ -264,6 +371,7 @@ def train(
             help="Run the training input pipeline on a tf.data service: the dispatcher's "
             "grpc://HOST:PORT (README, Preprocessing on other machines).",
             show_default=False,
+            rich_help_panel=DATA,
         ),
     ] = None,
 ) -> None:

@@ -167,27 +167,52 @@ def totals_lines(report: Report) -> list[str]:
             f"  trainable    {totals.trainable_params:>14,}  (the rest: batch norm's moving "
             "statistics)"
         )
-    if totals.aux_params:
+    if totals.aux_params is None:
+        lines.append(f"  aux heads    {'-':>14}  cannot be built at this input size")
+    elif totals.aux_params:
         lines.append(
             f"  aux heads    {totals.aux_params:>14,}  training only; "
             f"with aux: {totals.params_with_aux:,}"
         )
-    lines += [
+    lines.append(
         f"multiply-adds  {si(totals.macs, 'MAC'):>14}  = {si(totals.flops, 'FLOP')} per image "
         "(conv + dense; FLOPs = 2 x MACs)",
-        f"activations    {si(totals.training_activation_bytes, 'B'):>14}  per example in "
-        "training (fp32 layer outputs, aux heads included)",
-    ]
+    )
+    if totals.training_activation_bytes is not None:
+        lines.append(
+            f"activations    {si(totals.training_activation_bytes, 'B'):>14}  per example in "
+            "training (fp32 layer outputs, aux heads included)"
+        )
+    sizes = report.torchsummary
+    assert sizes is not None  # there are totals
+    lines.append(
+        f"torchsummary   input {sizes.input_mb:.2f} MB, forward/backward pass "
+        f"{sizes.forward_backward_mb:.2f} MB, params {sizes.params_mb:.2f} MB, "
+        f"estimated total {sizes.total_mb:.2f} MB"
+    )
     return lines
 
 
+def at_input(report: Report) -> str:
+    height, width, channels = report.input
+    return f"at input {height}x{width}x{channels}"
+
+
 def print_diagnostics(
-    console: Console, diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], text: str | None
+    console: Console,
+    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic],
+    text: str | None,
+    *,
+    context: str = "",
 ) -> None:
+    """Each header `file:line:col: severity[code]: message` on one line, never wrapped, so
+    grep and editors can parse it; `context` (the input size in a sweep) ends the message."""
     for diagnostic in diagnostics:
         first, *rest = pinpoint(diagnostic, text).split("\n")
         location, _, message = first.partition(": ")
         label, _, message = message.partition(": ")
+        if context:
+            message += f" ({context})"
         console.print(
             Text.assemble(
                 (location + ": ", "bold"),
@@ -195,6 +220,7 @@ def print_diagnostics(
                 (": " + message, "bold"),
             ),
             highlight=False,
+            soft_wrap=True,
         )
         for line in rest:
             quoted = _QUOTED.match(line)
@@ -202,7 +228,9 @@ def print_diagnostics(
                 console.print(Text(quoted.group(1)) + highlighted(quoted.group(2)), highlight=False)
                 continue
             console.print(
-                Text(line, style="cyan" if "^" in line or "hint" in line else ""), highlight=False
+                Text(line, style="cyan" if "^" in line or "hint" in line else ""),
+                highlight=False,
+                soft_wrap=True,
             )
 
 
@@ -225,22 +253,30 @@ def highlighted(source: str) -> Text:
 
 def print_report(
     console: Console,
+    errors_console: Console,
     report: Report,
     text: str | None,
     *,
     show_layers: bool = True,
     every_layer: bool = False,
+    in_sweep: bool = False,
 ) -> None:
+    """The table and totals on `console` (stdout); the diagnostics and the verdict on
+    `errors_console` (stderr)."""
     if show_layers and report.layers:
         console.print(layer_table(report, every_layer=every_layer))
+    context = at_input(report) if in_sweep else ""
+    if context and report.totals:
+        console.print(f"{report.file} ({context}):", highlight=False)
     for line in totals_lines(report):
         console.print(line, highlight=False)
-    print_diagnostics(console, report.diagnostics, text)
+    print_diagnostics(errors_console, report.diagnostics, text, context=context)
     errors = sum(d.is_error for d in report.diagnostics)
     warnings = len(report.diagnostics) - errors
     verdict = "ok" if not report.diagnostics else f"{errors} error(s), {warnings} warning(s)"
     style = "red" if errors else ("yellow" if warnings else "green")
-    console.print(Text(f"{report.file}: {verdict}", style=f"bold {style}"))
+    where = f"{report.file} ({context})" if context else report.file
+    errors_console.print(Text(f"{where}: {verdict}", style=f"bold {style}"), soft_wrap=True)
 
 
 def stage_rows(report: Report) -> list[LayerReport]:

@@ -6,10 +6,13 @@ Every exit-code assertion carries the output as its message, so a failure shows 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
+from jsonschema import Draft202012Validator, ValidationError
 from typer.testing import CliRunner
 
 from netspec.cli import app
@@ -54,7 +57,8 @@ def table_row(output: str, first_cell: str) -> list[str]:
 
 def test_a_clean_spec_exits_0_with_its_table_and_totals() -> None:
     output = exits(netspec("check", GOOGLENET), 0)
-    assert "googlenet" in output
+    # The table's title: the network's name, then the file (whose path also says googlenet).
+    assert re.search(r"^googlenet  \(", output, re.MULTILINE), output
     assert "6,998,552" in output and "13,378,280" in output
     assert "1.58 GMAC" in output
     assert f"{GOOGLENET}: ok" in output
@@ -95,16 +99,25 @@ def test_one_bad_spec_among_several_fails_the_run(write) -> None:
 @pytest.mark.parametrize("size", ["3x", "0x32", "abc", "32,,64", "32x32x3x1", "-32"])
 def test_a_bad_input_size_is_a_usage_error(size: str) -> None:
     output = exits(netspec("check", GOOGLENET, "--input", size), 2)
-    assert "--input" in output
+    # Not merely "--input", which the command line holds: the parser's verdict on it.
+    assert "Invalid value for --input: '" in output and "is not a size" in output
 
 
 def test_no_spec_is_a_usage_error() -> None:
     exits(netspec("check"), 2)
 
 
-def test_json_for_one_spec_is_an_object() -> None:
-    report = json.loads(exits(netspec("check", GOOGLENET, "--json"), 0))
-    assert isinstance(report, dict)
+def reports_of(output: str) -> list[dict[str, Any]]:
+    """The reports of `check --json`, which is always an object with a schema version."""
+    document = json.loads(output)
+    assert set(document) == {"schema_version", "reports"}
+    assert document["schema_version"] == 1
+    reports: list[dict[str, Any]] = document["reports"]
+    return reports
+
+
+def test_json_for_one_spec_keeps_the_fields_tools_read() -> None:
+    (report,) = reports_of(exits(netspec("check", GOOGLENET, "--json"), 0))
     assert {
         "network",
         "input",
@@ -133,9 +146,61 @@ def test_json_for_one_spec_is_an_object() -> None:
     assert five_b["output"] == [7, 7, 1024]
 
 
+def test_json_has_every_field_of_the_table(write) -> None:
+    path = write("conv 3x3 8 bn\ninception 3a 4/4-8/2-4/4\n" + CLASSIFIER)
+    (report,) = reports_of(exits(netspec("check", path, "--json"), 0))
+    layers = {layer["name"]: layer for layer in report["layers"]}
+    conv = layers["conv1"]
+    # `conv 3x3 8 bn` lowers to a conv, a batch norm and the activation that carries its name.
+    assert (conv["kind"], conv["line"], conv["column"], conv["written_as"], conv["part_of"]) == (
+        "activation",
+        4,
+        1,
+        "conv",
+        None,
+    )
+    parts = [layer for layer in report["layers"] if layer["part_of"] == "conv1"]
+    assert [(layer["name"], layer["kind"]) for layer in parts] == [
+        ("conv1/conv", "conv"),
+        ("conv1/bn", "bn"),
+    ]
+    instance = layers["3a"]
+    assert (instance["kind"], instance["written_as"]) == ("concat", "inception")
+    assert (instance["line"], instance["column"]) == (5, 1)
+    assert (instance["flat"], layers["dense1"]["flat"]) == (False, True)
+    # The batch norm's moving mean and variance (8 channels each) are all that do not train.
+    assert report["total_params"] - report["trainable_params"] == 2 * 8
+    assert report["trainable_params_with_aux"] == report["trainable_params"]
+
+
+def test_json_counts_trainable_parameters_with_aux_heads() -> None:
+    (report,) = reports_of(exits(netspec("check", GOOGLENET, "--json"), 0))
+    # GoogLeNet has no batch norm: every parameter trains, the aux heads' too.
+    assert report["trainable_params"] == 6_998_552
+    assert report["trainable_params_with_aux"] == 13_378_280
+
+
+def test_json_on_a_file_that_does_not_parse_has_nulls(write) -> None:
+    path = write("conv 3x3 64 )\n")
+    (report,) = reports_of(exits(netspec("check", path, "--json"), 1))
+    assert (report["network"], report["input"], report["classes"]) == (None, None, None)
+    assert report["total_params"] is None and report["torchsummary"] is None
+    assert [d["code"] for d in report["diagnostics"]] == ["syntax"]
+
+
+def test_the_json_output_validates_against_the_printed_schema(write) -> None:
+    schema = json.loads(exits(netspec("check", "--json-schema"), 0))
+    Draft202012Validator.check_schema(schema)
+    bad = write("conv 3x3 64 )\n", "bad.ns")
+    output = exits(netspec("check", GOOGLENET, CIFAR_TRIMMED, bad, "--json"), 1)
+    Draft202012Validator(schema).validate(json.loads(output))
+    with pytest.raises(ValidationError):
+        Draft202012Validator(schema).validate({"schema_version": 1, "reports": [{}]})
+
+
 def test_json_diagnostics_carry_severity_code_message_line_and_column(write) -> None:
     path = write("conv 3x3 64 foo\n" + CLASSIFIER)
-    report = json.loads(exits(netspec("check", path, "--json"), 1))
+    (report,) = reports_of(exits(netspec("check", path, "--json"), 1))
     (diagnostic,) = report["diagnostics"]
     assert {key: diagnostic[key] for key in ("severity", "code", "message", "line", "column")} == {
         "severity": "error",
@@ -146,14 +211,13 @@ def test_json_diagnostics_carry_severity_code_message_line_and_column(write) -> 
     }
 
 
-def test_json_for_several_specs_is_a_list() -> None:
-    reports = json.loads(exits(netspec("check", GOOGLENET, CIFAR_TRIMMED, "--json"), 0))
-    assert isinstance(reports, list)
+def test_json_for_several_specs_is_the_same_object() -> None:
+    reports = reports_of(exits(netspec("check", GOOGLENET, CIFAR_TRIMMED, "--json"), 0))
     assert [r["network"] for r in reports] == ["googlenet", "cifar_trimmed"]
 
 
 def test_input_changes_the_input_size() -> None:
-    report = json.loads(exits(netspec("check", GOOGLENET, "--json", "--input", "32x32x3"), 1))
+    (report,) = reports_of(exits(netspec("check", GOOGLENET, "--json", "--input", "32x32x3"), 1))
     assert report["input"] == [32, 32, 3]
     assert ("collapse", 48, 3) in [
         (d["code"], d["line"], d["column"]) for d in report["diagnostics"]
@@ -165,7 +229,7 @@ def test_input_changes_the_input_size() -> None:
 
 
 def test_input_without_channels_keeps_the_specs() -> None:
-    report = json.loads(exits(netspec("check", GOOGLENET, "--json", "--input", "64x48"), 1))
+    (report,) = reports_of(exits(netspec("check", GOOGLENET, "--json", "--input", "64x48"), 1))
     assert report["input"] == [64, 48, 3]
 
 
@@ -180,7 +244,8 @@ def test_an_input_sweep_prints_one_table_with_a_column_per_size() -> None:
         "2x2x832",
         "7x7x832",
     ]
-    assert table_row(output, "params") == ["params", "-", "-", "6,998,552"]
+    # Only the aux heads fail at 32 and 64: the inference model's totals still hold.
+    assert table_row(output, "params") == ["params", *["6,998,552"] * 3]
     assert table_row(output, "errors / warnings") == [
         "errors / warnings",
         "2 / 3",
@@ -191,7 +256,7 @@ def test_an_input_sweep_prints_one_table_with_a_column_per_size() -> None:
 
 
 def test_a_sweep_as_json_is_one_report_per_size() -> None:
-    reports = json.loads(exits(netspec("check", GOOGLENET, "--json", "--input", "32,224"), 1))
+    reports = reports_of(exits(netspec("check", GOOGLENET, "--json", "--input", "32,224"), 1))
     assert [r["input"] for r in reports] == [[32, 32, 3], [224, 224, 3]]
 
 

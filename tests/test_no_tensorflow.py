@@ -50,7 +50,7 @@ def test_check_runs_with_tensorflow_and_keras_unimportable() -> None:
     script = BLOCKER + "from netspec.cli import app\napp()\n"
     result = run(script, "check", GOOGLENET.relative_to(REPO), "--json")
     assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads(result.stdout)
+    (report,) = json.loads(result.stdout)["reports"]
     assert (report["total_params"], report["total_params_with_aux"]) == (6_998_552, 13_378_280)
     assert report["total_macs"] == 1_582_671_872
     table = run(script, "check", GOOGLENET.relative_to(REPO))

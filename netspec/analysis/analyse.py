@@ -68,32 +68,43 @@ def _saved_tensors(layer: LayerBase) -> int:
     return 2 if isinstance(layer, SlidingWindow) and layer.activation != "linear" else 1
 
 
-def _totals(network: Network, facts: dict[str, Facts]) -> Totals:
-    params = aux_params = macs = aux_macs = activation_elements = non_trainable = 0
+def _totals(network: Network, facts: dict[str, Facts]) -> Totals | None:
+    """None unless the inference model is whole; its aux heads' figures None unless they
+    are whole too."""
+    if any(layer.name not in facts for layer in network.inference_layers):
+        return None
+    params = aux_params = macs = aux_macs = activation_elements = 0
+    non_trainable = aux_non_trainable = output_elements = 0
+    aux_complete = len(facts) == len(network.layers)
     for layer in network.layers[1:]:
-        fact = facts[layer.name]
+        fact = facts.get(layer.name)
+        if fact is None:
+            continue
         if layer.aux:
             aux_params += fact.params
             aux_macs += fact.macs
+            aux_non_trainable += fact.non_trainable
         else:
             params += fact.params
             macs += fact.macs
             non_trainable += fact.non_trainable
+            output_elements += fact.shape.elements * _saved_tensors(layer)
         activation_elements += fact.shape.elements * _saved_tensors(layer)
     return Totals(
         params=params,
-        aux_params=aux_params,
+        aux_params=aux_params if aux_complete else None,
         macs=macs,
-        aux_macs=aux_macs,
+        aux_macs=aux_macs if aux_complete else None,
         non_trainable_params=non_trainable,
-        training_activation_bytes=activation_elements * BYTES_PER_FLOAT32,
+        aux_non_trainable_params=aux_non_trainable if aux_complete else None,
+        training_activation_bytes=activation_elements * BYTES_PER_FLOAT32 if aux_complete else None,
+        inference_output_elements=output_elements,
     )
 
 
 def analyse(network: Network) -> Report:
     facts, problems = layer_facts(network)
     problems += _head_problems(network, facts)
-    complete = len(facts) == len(network.layers)
     # A broken aux head should not hide what the main network does at this input size.
     if all(layer.name in facts for layer in network.inference_layers):
         problems += design_lints(network, facts)
@@ -129,6 +140,6 @@ def analyse(network: Network) -> Report:
             AuxHeadReport(name=head.name, weight=head.weight, tap=head.tap, line=head.span.line)
             for head in network.aux_heads
         ),
-        totals=_totals(network, facts) if complete else None,
+        totals=_totals(network, facts),
         diagnostics=tuple(sorted(problems, key=lambda d: (d.line, d.column))),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict
 
 from netspec.diagnostics import Diagnostic
@@ -43,29 +41,73 @@ class AuxHeadReport(Frozen):
 
 
 class Totals(Frozen):
-    """Inference model (no aux heads) and aux heads apart, with the conventions spelled out."""
+    """Inference model (no aux heads) and aux heads apart, with the conventions spelled out.
+
+    The aux figures are None where an aux head cannot be built at this input size: the
+    inference model's figures still hold there.
+    """
 
     params: int
-    aux_params: int
+    aux_params: int | None
     macs: int
-    aux_macs: int
+    aux_macs: int | None
     # Of `params`: batch norm's moving statistics, which Keras counts and PyTorch does not.
     non_trainable_params: int
+    # Of `aux_params`, the same.
+    aux_non_trainable_params: int | None
     # fp32 bytes of every Keras layer output a training step keeps for the backward pass,
     # per example, aux heads included (a conv, its batch norm and its activation each count).
-    training_activation_bytes: int
+    training_activation_bytes: int | None
+    # Elements of every layer output of the inference model but the input, per example, a
+    # conv's activation counted apart as an nn.ReLU module is: what torchsummary adds up.
+    inference_output_elements: int
 
     @property
-    def params_with_aux(self) -> int:
-        return self.params + self.aux_params
+    def params_with_aux(self) -> int | None:
+        return None if self.aux_params is None else self.params + self.aux_params
 
     @property
     def trainable_params(self) -> int:
         return self.params - self.non_trainable_params
 
     @property
+    def trainable_params_with_aux(self) -> int | None:
+        if self.aux_params is None or self.aux_non_trainable_params is None:
+            return None
+        return self.trainable_params + self.aux_params - self.aux_non_trainable_params
+
+    @property
     def flops(self) -> int:
         return 2 * self.macs
+
+
+MEBIBYTE = 1024**2
+
+
+class TorchSummarySizes(Frozen):
+    """The sizes torchsummary prints under its table, by its formulas (4 bytes a number, MB
+    of 1024**2 bytes, one example): input; forward/backward pass, twice every layer output
+    (the outputs and their gradients); params, the trainable parameters, since PyTorch keeps
+    batch norm's moving statistics as buffers, which torchsummary does not count; and their
+    sum."""
+
+    input_mb: float
+    forward_backward_mb: float
+    params_mb: float
+    total_mb: float
+
+    @classmethod
+    def of(cls, input_shape: tuple[int, int, int], totals: Totals) -> TorchSummarySizes:
+        height, width, channels = input_shape
+        input_mb = height * width * channels * BYTES_PER_FLOAT32 / MEBIBYTE
+        passes_mb = 2 * totals.inference_output_elements * BYTES_PER_FLOAT32 / MEBIBYTE
+        params_mb = totals.trainable_params * BYTES_PER_FLOAT32 / MEBIBYTE
+        return cls(
+            input_mb=input_mb,
+            forward_backward_mb=passes_mb,
+            params_mb=params_mb,
+            total_mb=input_mb + passes_mb + params_mb,
+        )
 
 
 class Report(Frozen):
@@ -86,46 +128,6 @@ class Report(Frozen):
     def has_warnings(self) -> bool:
         return any(not d.is_error for d in self.diagnostics)
 
-    def as_json(self) -> dict[str, Any]:
-        totals = self.totals
-        return {
-            "network": self.network,
-            "file": self.file,
-            "input": list(self.input),
-            "classes": self.classes,
-            "layers": [
-                {
-                    "name": layer.name,
-                    "kind": layer.kind,
-                    "line": layer.line,
-                    "section": layer.section,
-                    "aux": layer.aux or None,
-                    "output": list(layer.output),
-                    "params": layer.params,
-                    "macs": layer.macs,
-                    "receptive_field": list(layer.receptive_field),
-                    "jump": list(layer.jump),
-                }
-                for layer in self.layers
-            ],
-            "aux_heads": [head.model_dump() for head in self.aux_heads],
-            "total_params": totals.params if totals else None,
-            "aux_params": totals.aux_params if totals else None,
-            "total_params_with_aux": totals.params_with_aux if totals else None,
-            "trainable_params": totals.trainable_params if totals else None,
-            "total_macs": totals.macs if totals else None,
-            "total_flops": totals.flops if totals else None,
-            "training_activation_bytes": totals.training_activation_bytes if totals else None,
-            "diagnostics": [
-                {
-                    "severity": d.severity.value,
-                    "code": d.code,
-                    "message": d.message,
-                    "file": d.file,
-                    "line": d.line,
-                    "column": d.column,
-                    "hint": d.hint,
-                }
-                for d in self.diagnostics
-            ],
-        }
+    @property
+    def torchsummary(self) -> TorchSummarySizes | None:
+        return None if self.totals is None else TorchSummarySizes.of(self.input, self.totals)

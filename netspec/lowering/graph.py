@@ -113,9 +113,10 @@ class GraphBuilder:
             "aux": scope.aux,
         }
 
-    def rename(self, old: str, new: str, start: int, pos: ast.Pos) -> None:
-        """Give the output layer of an instance the instance's own name and place, so the
-        summary row `3c` points at the line that wrote `3c`, not at the module's body."""
+    def rename(self, old: str, new: str, start: int, pos: ast.Pos, module: str) -> None:
+        """Give the output layer of an instance the instance's own name, place and word, so
+        the summary row `3c` points at the line that wrote `3c` and says `inception`, not at
+        the module's body and its last layer's kind."""
         span = Span(line=pos.line, column=pos.column)
 
         # The parts of the output's statement (`old/bn`) follow it (`new/bn`).
@@ -135,6 +136,7 @@ class GraphBuilder:
             }
             if layer.name == old:
                 update["span"] = span
+                update["written_as"] = module
             if layer.part_of == old:
                 update["part_of"] = new
             changed = {key: value for key, value in update.items() if getattr(layer, key) != value}
@@ -372,6 +374,7 @@ class GraphBuilder:
             scope.bindings,
             scope.module_stack,
             statement.pos,
+            "inception",
         )
 
     def instance(self, statement: ast.InstanceStmt, scope: Scope, current: str) -> str:
@@ -421,6 +424,7 @@ class GraphBuilder:
             bindings,
             (*scope.module_stack, module.name),
             statement.pos,
+            module.name,
         )
 
     def arguments(
@@ -466,8 +470,10 @@ class GraphBuilder:
         bindings: dict[str, int | float],
         module_stack: tuple[str, ...],
         statement_pos: ast.Pos,
+        module: str,
     ) -> str:
-        """`pos` is the instance name's (for duplicate names); `statement_pos` the line's."""
+        """`pos` is the instance name's (for duplicate names); `statement_pos` the line's;
+        `module` the word that wrote it (`inception`, a module's name)."""
         full_name = "/".join(part for part in (scope.instance_prefix, name) if part)
         self.claim(full_name, pos, scope)
         del self._lines_of[full_name]  # reserved until the output layer takes it
@@ -486,7 +492,7 @@ class GraphBuilder:
             if len(self.diagnostics) > reported:
                 return current  # its body failed and said why; "adds no layers" would be noise
             raise self.resolver(scope).fail("empty-module", f"'{name}' adds no layers", pos)
-        self.rename(output, full_name, start, statement_pos)
+        self.rename(output, full_name, start, statement_pos, module)
         return full_name
 
     def repeat(self, statement: ast.RepeatStmt, scope: Scope, current: str) -> str:

@@ -6,6 +6,7 @@ import pytest
 
 from netspec.analysis.report import Report
 from netspec.api import check_file
+from netspec.render import compact_rows
 from tests.helpers import CIFAR_TRIMMED, GOOGLENET, layer
 
 
@@ -46,11 +47,7 @@ def test_googlenet_is_7x7x1024_before_the_global_pool(googlenet: Report) -> None
         ("stem/maxpool1", (56, 56, 64), 0),
         ("stem/conv3", (56, 56, 192), 3 * 3 * 64 * 192 + 192),
         ("stem/maxpool2", (28, 28, 192), 0),
-        ("3a", (28, 28, 256), 0),
-        ("3b", (28, 28, 480), 0),
         ("stage3/maxpool1", (14, 14, 480), 0),
-        ("4a", (14, 14, 512), 0),
-        ("4e", (14, 14, 832), 0),
         ("stage4/maxpool1", (7, 7, 832), 0),
         ("aux1/avgpool1", (4, 4, 512), 0),
         ("aux1/conv1", (4, 4, 128), 512 * 128 + 128),
@@ -63,6 +60,30 @@ def test_googlenet_table_1_rows(
 ) -> None:
     row = layer(googlenet, name)
     assert (row.output, row.params) == (output, params)
+
+
+def _inception(inputs: int, b1: int, r3: int, b3: int, r5: int, b5: int, pool: int) -> int:
+    """Table 1's columns: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj (+ biases)."""
+    weights = inputs * (b1 + r3 + r5 + pool) + 9 * r3 * b3 + 25 * r5 * b5
+    return weights + b1 + r3 + b3 + r5 + b5 + pool
+
+
+@pytest.mark.parametrize(
+    ("name", "output", "params"),
+    [
+        ("3a", (28, 28, 256), _inception(192, 64, 96, 128, 16, 32, 32)),
+        ("3b", (28, 28, 480), _inception(256, 128, 128, 192, 32, 96, 64)),
+        ("4a", (14, 14, 512), _inception(480, 192, 96, 208, 16, 48, 64)),
+        ("4e", (14, 14, 832), _inception(528, 256, 160, 320, 32, 128, 128)),
+        ("5b", (7, 7, 1024), _inception(832, 384, 192, 384, 48, 128, 128)),
+    ],
+)
+def test_googlenet_instance_rows_hold_their_branches(
+    googlenet: Report, name: str, output: tuple[int, int, int], params: int
+) -> None:
+    """The summary row of an instance: its module's word, its output, all its parameters."""
+    row = next(row for row in compact_rows(googlenet) if row.name == name)
+    assert (row.kind, row.layer.output, row.params, row.count) == ("inception", output, params, 8)
 
 
 def test_googlenet_aux_heads_tap_4a_and_4d(googlenet: Report) -> None:

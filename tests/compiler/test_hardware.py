@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from compiler.hardware import cpu_peak_flops, training_flops_per_image
+from compiler.hardware import cpu_peak, cpu_peak_flops, training_flops_per_image
 
 CORES = len(os.sched_getaffinity(0))
+# No cpufreq directory: the clock comes from the cpuinfo text under test, on any machine.
+NO_CPUFREQ = Path("/nonexistent/cpufreq")
+
+
+def amd(family: int, model: int, flags: str, megahertz: str = "2600.000") -> str:
+    return (
+        f"processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: {family}\n"
+        f"model\t\t: {model}\nmodel name\t: AMD EPYC\ncpu MHz\t\t: {megahertz}\n"
+        f"flags\t\t: {flags}\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -17,7 +28,7 @@ CORES = len(os.sched_getaffinity(0))
 )
 def test_peak_is_cores_times_clock_times_vector_width(flags: str, per_cycle: int) -> None:
     cpuinfo = f"processor\t: 0\ncpu MHz\t\t: 2000.000\nflags\t\t: {flags}\n"
-    assert cpu_peak_flops(cpuinfo) == CORES * 2e9 * per_cycle
+    assert cpu_peak_flops(cpuinfo, cpufreq=NO_CPUFREQ) == CORES * 2e9 * per_cycle
 
 
 @pytest.mark.parametrize(
@@ -27,11 +38,56 @@ def test_peak_is_cores_times_clock_times_vector_width(flags: str, per_cycle: int
 )  # fmt: skip
 def test_bfloat16_peak_counts_amx_and_avx512_bf16(flags: str, per_cycle: int) -> None:
     cpuinfo = f"processor\t: 0\ncpu MHz\t\t: 2000.000\nflags\t\t: {flags}\n"
-    assert cpu_peak_flops(cpuinfo, dtype="bfloat16") == CORES * 2e9 * per_cycle
+    assert cpu_peak_flops(cpuinfo, "bfloat16", NO_CPUFREQ) == CORES * 2e9 * per_cycle
 
 
 def test_no_clock_no_peak() -> None:
-    assert cpu_peak_flops("processor : 0\n") is None
+    assert cpu_peak_flops("processor : 0\n", cpufreq=NO_CPUFREQ) is None
+
+
+AVX512 = "sse2 avx fma avx2 avx512f avx512_bf16"
+
+
+@pytest.mark.parametrize(
+    ("family", "model", "dtype", "per_cycle", "core"),
+    [
+        (25, 0x11, "float32", 32, "Zen 4"),  # Genoa: AVX-512 flags, 256-bit halves
+        (25, 0x11, "bfloat16", 64, "Zen 4"),
+        (25, 0x61, "float32", 32, "Zen 4"),  # Raphael
+        (26, 0x02, "float32", 64, "Zen 5 server"),  # Turin: full 512-bit units
+        (26, 0x02, "bfloat16", 128, "Zen 5 server"),
+        (26, 0x24, "float32", 32, "Zen 5 mobile"),
+    ],
+)
+def test_amd_cores_count_by_micro_architecture_not_flags(
+    family: int, model: int, dtype: str, per_cycle: int, core: str
+) -> None:
+    peak = cpu_peak(amd(family, model, AVX512), dtype, NO_CPUFREQ)
+    assert peak is not None
+    assert (peak.per_cycle, peak.flops) == (per_cycle, CORES * 2.6e9 * per_cycle)
+    assert peak.per_cycle_source.startswith(core)
+    assert f"{per_cycle} FLOP/cycle ({core}" in peak.describe()
+
+
+def test_an_unknown_core_falls_back_to_its_widest_flag() -> None:
+    peak = cpu_peak(amd(99, 1, AVX512), "float32", NO_CPUFREQ)
+    assert peak is not None
+    assert (peak.per_cycle, peak.per_cycle_source) == (64, "avx512f flag, float32")
+
+
+def test_the_clock_comes_from_cpufreq_where_the_kernel_has_it(tmp_path: Path) -> None:
+    (tmp_path / "scaling_max_freq").write_text("3700000\n")
+    peak = cpu_peak(amd(26, 2, AVX512), "float32", tmp_path)
+    assert peak is not None
+    assert (peak.hertz, peak.clock_source) == (3.7e9, "cpufreq scaling_max_freq")
+    assert "3.70 GHz (cpufreq scaling_max_freq)" in peak.describe()
+
+
+def test_without_cpufreq_or_cpu_mhz_the_model_name_gives_the_rated_clock() -> None:
+    cpuinfo = "model name\t: Intel(R) Xeon(R) Platinum 8480+ @ 2.00GHz\nflags\t\t: avx512f\n"
+    peak = cpu_peak(cpuinfo, "float32", NO_CPUFREQ)
+    assert peak is not None
+    assert (peak.hertz, peak.clock_source) == (2e9, "model name")
 
 
 def test_a_training_step_costs_three_forward_passes() -> None:
