@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from compiler.checkpoint_clock import CheckpointClock, Termination, agree, catching_sigterm
 from compiler.distribute import LOST_PEER_ERRORS, is_multi_worker, lost_worker
-from compiler.hardware import cpu_peak_flops, training_flops_per_image
+from compiler.hardware import cpu_peak, training_flops_per_image
 from compiler.loop import Steps, make_steps
 from compiler.optim import learning_rate
 from compiler.precise_bn import DEFAULT_BATCHES, make_recompute
@@ -131,6 +131,7 @@ def _fit(session: Session) -> RunResult:
             f"{strategy.num_replicas_in_sync} replica(s) ({type(strategy).__name__}), "
             f"{session.policy}{', XLA' if options.jit else ''}, run dir {session.run_dir}"
         )
+        out.print(loop.throughput.peak_source)
         if position.step:
             out.print(f"resuming epoch {position.epoch + 1} at step {position.step}")
         while position.epoch < config.epochs:
@@ -217,6 +218,8 @@ class Throughput:
 
     flops_per_image: float
     peak: float | None  # FLOP/s of all replicas at the compute precision; None: unknown
+    # Where the peak came from, for the run's first line.
+    peak_source: str
 
     @classmethod
     def of(
@@ -224,13 +227,18 @@ class Throughput:
     ) -> Throughput:
         totals = analyse(network).totals
         assert totals is not None  # the CLI trains only networks that check without errors
+        flops = training_flops_per_image(totals.macs + (totals.aux_macs or 0))
         if options.peak_tflops:
-            peak = options.peak_tflops * 1e12 * strategy.num_replicas_in_sync
-        elif tf.config.list_physical_devices("GPU"):
-            peak = None  # it depends on the card and precision: say it with --peak-tflops
-        else:
-            peak = cpu_peak_flops(dtype=keras.DTypePolicy(policy).compute_dtype)
-        return cls(training_flops_per_image(totals.macs + totals.aux_macs), peak)
+            replicas = strategy.num_replicas_in_sync
+            peak = options.peak_tflops * 1e12 * replicas
+            return cls(flops, peak, f"peak {peak / 1e9:,.0f} GFLOP/s from --peak-tflops")
+        if tf.config.list_physical_devices("GPU"):
+            # It depends on the card and precision: say it with --peak-tflops.
+            return cls(flops, None, "no MFU: give the GPUs' peak with --peak-tflops")
+        found = cpu_peak(dtype=keras.DTypePolicy(policy).compute_dtype)
+        if found is None:
+            return cls(flops, None, "no MFU: the CPU's clock cannot be read")
+        return cls(flops, found.flops, found.describe())
 
     def mfu(self, images_per_second: float) -> float | None:
         return images_per_second * self.flops_per_image / self.peak if self.peak else None

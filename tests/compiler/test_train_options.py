@@ -75,7 +75,7 @@ def test_mixed_precision_learns_and_exports_a_bfloat16_model(tmp_path: Path) -> 
 def test_default_steps_per_execution_follows_the_static_step_cost(
     flops_per_image: float, peak: float | None, expected: int
 ) -> None:
-    throughput = Throughput(flops_per_image=flops_per_image, peak=peak)
+    throughput = Throughput(flops_per_image=flops_per_image, peak=peak, peak_source="test")
     assert throughput.steps_per_execution(global_batch=128) == expected
 
 
