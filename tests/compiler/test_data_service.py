@@ -13,7 +13,7 @@ from rich.console import Console
 from compiler.runner import run
 from compiler.session import RunOptions, TrainingError
 from netspec.api import compile_text
-from tests.compiler.test_training import free_ports
+from tests.compiler.workers import free_ports
 
 pytestmark = pytest.mark.keras
 

@@ -3,18 +3,16 @@ with a message naming it and how to resume; `--resume` on both finishes the run.
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.compiler.test_resume import wait_for_first_checkpoint
-from tests.compiler.test_training import flat, free_ports, metrics, needs_fashion
+from tests.compiler.test_training import flat, metrics, needs_fashion
+from tests.compiler.workers import start_workers
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow, needs_fashion]
 
@@ -25,38 +23,25 @@ STOP_WITHIN_SECONDS = 60
 TIMEOUT = 600
 
 
-def start_workers(run_dir: Path, *extra: str) -> list[subprocess.Popen[str]]:
-    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
-    command = [
-        sys.executable, "-m", "netspec", "train", "specs/fashion_mnist.ns",
-        "--strategy", "multi-worker",
-        "--epochs", str(EPOCHS),
-        "--steps-per-epoch", str(STEPS),
-        "--batch-size", str(BATCH),
-        "--checkpoint-every", "5",
-        "--out", str(run_dir),
-        *extra,
-    ]  # fmt: skip
-    processes = []
-    for index in range(2):
-        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        processes.append(
-            subprocess.Popen(
-                command,
-                env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+def start_run(run_dir: Path, *extra: str) -> list[subprocess.Popen[str]]:
+    return start_workers(
+        (
+            "specs/fashion_mnist.ns",
+            "--epochs", str(EPOCHS),
+            "--steps-per-epoch", str(STEPS),
+            "--batch-size", str(BATCH),
+            "--checkpoint-every", "5",
+            "--out", str(run_dir),
+            *extra,
         )
-    return processes
+    )  # fmt: skip
 
 
 def test_a_killed_worker_stops_the_other_with_its_name_then_both_resume(
     tmp_path: Path,
 ) -> None:
     run_dir = tmp_path / "run"
-    chief, other = start_workers(run_dir)
+    chief, other = start_run(run_dir)
     try:
         wait_for_first_checkpoint(chief, run_dir)
         other.send_signal(signal.SIGKILL)
@@ -72,7 +57,7 @@ def test_a_killed_worker_stops_the_other_with_its_name_then_both_resume(
     assert "error[lost-worker]: the multi-worker run lost worker 1 (127.0.0.1:" in message
     assert "--resume" in message and str(run_dir / "checkpoints") in message
 
-    resumed = start_workers(run_dir, "--resume")
+    resumed = start_run(run_dir, "--resume")
     outputs = [process.communicate(timeout=TIMEOUT)[0] for process in resumed]
     for process, text in zip(resumed, outputs, strict=True):
         assert process.returncode == 0, text[-3000:]

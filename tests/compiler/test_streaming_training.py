@@ -4,7 +4,6 @@ PNG folders (then packed), GoogLeNet on an ImageNet-shaped folder, a broken file
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from PIL import Image
 
 from scripts.fashion_mnist_png import SYSTEM_IDX, write_png_folders
-from tests.compiler.test_training import free_ports
+from tests.compiler.workers import finish, start_workers
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
 
@@ -127,9 +126,6 @@ def test_a_broken_image_stops_training_with_its_path(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-MULTI_WORKER = ("--strategy", "multi-worker", "--out")
-
-
 def test_two_workers_stream_their_own_files_of_a_folder(tmp_path: Path) -> None:
     for split in ("train", "test"):
         for label in ("a", "b"):
@@ -142,22 +138,7 @@ def test_two_workers_stream_their_own_files_of_a_folder(tmp_path: Path) -> None:
         "network f\ninput 12x12x1\nclasses 2\nconv 3x3 8\ngap\ndense classes\n"
         f'train:\n  dataset folder "{tmp_path / "images"}"\n  batch 8\n  epochs 2\n'
     )
-    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
-    processes = []
-    for index in range(2):
-        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "netspec", "train", str(spec), *MULTI_WORKER, str(tmp_path)],
-                env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        )
-    outputs = [process.communicate(timeout=600)[0] for process in processes]
-    for process, output in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, output[-3000:]
+    finish(start_workers((str(spec), "--out", str(tmp_path))))
     result = metrics(tmp_path)
     # 42 // 8 = 5 steps of 8 per epoch, each worker 4 a step from its own 21 files.
     assert result["optimizer_steps"] == 10 and result["replicas"] == 2

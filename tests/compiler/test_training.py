@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.compiler.workers import finish, start_workers
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
 
@@ -80,49 +81,11 @@ def test_mirrored_over_two_logical_cpus_trains_and_the_loss_falls(tmp_path: Path
     assert losses[-1] < losses[0], losses
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
 @needs_fashion
 def test_two_workers_on_localhost_train_to_completion(tmp_path: Path) -> None:
-    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
     run_dir = tmp_path / "run"
-    processes = []
-    for index in range(2):
-        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config)}
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "netspec",
-                    "train",
-                    "specs/fashion_mnist.ns",
-                    "--strategy",
-                    "multi-worker",
-                    "--epochs",
-                    "2",
-                    "--out",
-                    str(run_dir),
-                    *QUICK,
-                ],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        )
-    outputs = [process.communicate(timeout=600)[0] for process in processes]
-    for process, output in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, output[-3000:]
+    arguments = ("specs/fashion_mnist.ns", "--epochs", "2", "--out", str(run_dir), *QUICK)
+    finish(start_workers(arguments))
     result = metrics(run_dir)
     assert result["epochs_completed"] == 2 and result["replicas"] == 2
     # Each worker evaluates its shard; together they cover every test image once.
