@@ -20,7 +20,7 @@ from rich.console import Console
 from netspec import api
 from netspec.analysis.report import Report
 from netspec.ir.training import DatasetName
-from netspec.render import print_report, sweep_table
+from netspec.render import print_diagnostics, print_report, sweep_table
 
 app = typer.Typer(
     help="Design, check and train GoogLeNet / Inception-family networks from .ns specs.",
@@ -180,7 +180,6 @@ def check(
 def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, str]:
     """The checked network, or the diagnostics and exit 1: nothing half-valid reaches Keras."""
     from netspec.analysis.analyse import analyse
-    from netspec.render import print_diagnostics
 
     try:
         text = api.read_spec(spec)
@@ -209,6 +208,57 @@ def build(
 
     model = save_inference_model(network, output)
     out.print(f"saved {network.name} ({model.count_params():,} parameters) to {output}")
+
+
+@app.command()
+def graph(
+    spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="The picture: .svg, .png, .pdf, or .dot for the Graphviz source."
+        ),
+    ],
+    expand: Annotated[
+        bool, typer.Option("--expand", help="One box per layer, not per statement and instance.")
+    ] = False,
+    input_size: Annotated[
+        str | None,
+        typer.Option("--input", help="Draw at another input size (32x32x3).", show_default=False),
+    ] = None,
+) -> None:
+    """Draw the network with Graphviz: layers that see only padding in a warning colour."""
+    import graphviz
+
+    from netspec.graph import network_graph
+
+    formats = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+    if output.suffix not in formats:
+        raise typer.BadParameter("use a .svg, .png, .pdf or .dot file", param_hint="--output")
+    sizes = parse_input_sizes(input_size)
+    if len(sizes) > 1:
+        raise typer.BadParameter("draw one input size at a time", param_hint="--input")
+    errors = console(stderr=True)
+    try:
+        text = api.read_spec(spec)
+        network = api.compile_text(text, str(spec), sizes[0] if sizes else None)
+    except api.NetspecError as exc:
+        print_diagnostics(errors, exc.diagnostics, locals().get("text"))
+        raise typer.Exit(1) from None
+    report = api.check_text(text, str(spec), sizes[0] if sizes else None)
+    print_diagnostics(errors, report.diagnostics, text)
+    picture = network_graph(network, report, expand=expand)
+    try:
+        data = (
+            picture.source.encode()
+            if output.suffix == ".dot"
+            else picture.pipe(format=formats[output.suffix])
+        )
+    except graphviz.ExecutableNotFound:
+        errors.print("error: Graphviz's `dot` is not installed (Debian: apt-get install graphviz)")
+        raise typer.Exit(1) from None
+    output.write_bytes(data)
+    console().print(f"wrote {output}")
 
 
 # compiler.distribute.STRATEGIES, written out here: reading it would load TensorFlow.

@@ -45,6 +45,8 @@ class Row:
     count: int
     params: int
     macs: int
+    # The IR nodes the row stands for.
+    members: tuple[str, ...]
 
 
 _GROUP = re.compile(r"^(.*?\bg\d+)/")
@@ -97,6 +99,7 @@ def compact_rows(report: Report) -> list[Row]:
                 count=sum(1 for member in group if not member.part_of),
                 params=sum(member.params for member in group),
                 macs=sum(member.macs for member in group),
+                members=tuple(member.name for member in group),
             )
         )
     # A row stands where its last layer stands.
@@ -106,7 +109,7 @@ def compact_rows(report: Report) -> list[Row]:
 
 def every_row(report: Report) -> list[Row]:
     return [
-        Row(layer, layer.name, layer.kind, layer.line, 1, layer.params, layer.macs)
+        Row(layer, layer.name, layer.kind, layer.line, 1, layer.params, layer.macs, (layer.name,))
         for layer in report.layers
     ]
 

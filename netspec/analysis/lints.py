@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from netspec.diagnostics import Diagnostic, warning
 from netspec.ir import Conv, Facts, LayerBase, Network
@@ -75,10 +76,46 @@ def _sees_padding(layer: LayerBase, facts: dict[str, Facts]) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Collapse:
+    """What the collapse lints find: layers whose window is wider than their map, the layer
+    where the map collapses to 1x1 before the head, and the layers after it that see only
+    padding. `netspec graph` colours these; the warnings below say them."""
+
+    too_small: tuple[LayerBase, ...] = ()
+    collapsing: LayerBase | None = None
+    blind: tuple[LayerBase, ...] = ()
+
+    @property
+    def flagged(self) -> set[str]:
+        layers = (*self.too_small, *((self.collapsing,) if self.collapsing else ()), *self.blind)
+        return {layer.name for layer in layers}
+
+
+def find_collapse(network: Network, facts: dict[str, Facts]) -> Collapse:
+    main: list[LayerBase] = list(network.inference_layers[1:])
+    too_small = tuple(layer for layer in main if _sees_padding(layer, facts))
+    source_grid = (network.input.height, network.input.width)
+    for layer in _spatial_trunk(network, facts):
+        shape = facts[layer.name].shape
+        if (shape.height, shape.width) == (1, 1) and source_grid != (1, 1):
+            blind = tuple(
+                later
+                for later in main[main.index(layer) + 1 :]
+                if (window := facts[later.name].window)
+                and window != (1, 1)
+                and not facts[later.inputs[0]].shape.flat
+                and _grid(facts[later.inputs[0]]) == (1, 1)
+            )
+            return Collapse(too_small, layer, blind)
+        source_grid = (shape.height, shape.width)
+    return Collapse(too_small)
+
+
 def collapse_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    main: list[LayerBase] = list(network.inference_layers[1:])
-    too_small = [layer for layer in main if _sees_padding(layer, facts)]
+    collapse = find_collapse(network, facts)
+    too_small = list(collapse.too_small)
     if too_small:
         first = too_small[0]
         window = facts[first.name].window
@@ -94,38 +131,24 @@ def collapse_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnos
                 hint="keep the feature map larger: drop a stride or a pooling layer upstream",
             )
         )
-    source_grid = (network.input.height, network.input.width)
-    for layer in _spatial_trunk(network, facts):
-        shape = facts[layer.name].shape
-        if (shape.height, shape.width) == (1, 1) and source_grid != (1, 1):
-            index = main.index(layer)
-            blind = [
-                later
-                for later in main[index + 1 :]
-                if (window := facts[later.name].window)
-                and window != (1, 1)
-                and not facts[later.inputs[0]].shape.flat
-                and _grid(facts[later.inputs[0]]) == (1, 1)
-            ]
-            what = (
-                f"; after it {len(blind)} layer(s) see only padding: {_names(blind)}"
-                if blind
-                else ""
+    layer = collapse.collapsing
+    if layer is not None:
+        blind = list(collapse.blind)
+        what = (
+            f"; after it {len(blind)} layer(s) see only padding: {_names(blind)}" if blind else ""
+        )
+        found.append(
+            _warn(
+                network,
+                layer,
+                "collapse",
+                f"{label(layer)}: the feature map collapses to 1x1 here "
+                f"({facts[layer.inputs[0]].shape} -> {facts[layer.name].shape}) before the "
+                f"head{what}",
+                hint="remove a stride or pooling step earlier (for 32x32 inputs: a stride-1 "
+                "stem) so the last stages keep a real grid",
             )
-            previous = facts[layer.inputs[0]].shape
-            found.append(
-                _warn(
-                    network,
-                    layer,
-                    "collapse",
-                    f"{label(layer)}: the feature map collapses to 1x1 here "
-                    f"({previous} -> {shape}) before the head{what}",
-                    hint="remove a stride or pooling step earlier (for 32x32 inputs: a stride-1 "
-                    "stem) so the last stages keep a real grid",
-                )
-            )
-            break
-        source_grid = (shape.height, shape.width)
+        )
     return found
 
 
