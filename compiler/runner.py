@@ -197,6 +197,8 @@ def _write_epoch(session: Session, record: dict[str, Any], loop: _Loop) -> None:
     # The optimizer's step count and the images seen show a resumed run continued its state.
     extra = {
         "network": session.network.name,
+        # With the spec's and the command line's overrides: what `netspec runs` compares.
+        "epochs_planned": session.config.epochs,
         "replicas": session.strategy.num_replicas_in_sync,
         "optimizer_steps": int(session.optimizer.iterations.numpy()),
         "images_seen": session.position.images_seen,

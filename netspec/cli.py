@@ -261,6 +261,44 @@ def graph(
     console().print(f"wrote {output}")
 
 
+@app.command()
+def runs(
+    directories: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Run directories, or folders of them (default: runs/).", show_default=False
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Draw every run's test accuracy and loss per epoch (.png).", show_default=False
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+) -> None:
+    """The experiment table: every run directory, best test accuracy first."""
+    from netspec.render import runs_table
+    from netspec.runs import read_runs
+
+    found = read_runs(directories or [Path("runs")])
+    if as_json:
+        print(json.dumps([run.model_dump() for run in found], indent=2))
+    else:
+        # Thirteen columns: wider than the layer table when piped, so none is cut.
+        Console(width=None if sys.stdout.isatty() else 200, highlight=False).print(
+            runs_table(found)
+        )
+    if plot is not None:
+        from netspec.plots import plot_runs
+
+        drawn = plot_runs(found, plot)
+        console(stderr=True).print(f"wrote {plot}: {drawn} curve(s)")
+    if not found:
+        console(stderr=True).print("no run directories found")
+        raise typer.Exit(1)
+
+
 # compiler.distribute.STRATEGIES, written out here: reading it would load TensorFlow.
 Strategy = Literal["auto", "default", "mirrored", "multi-worker"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console, JustifyMethod
 from rich.markup import escape
@@ -13,6 +14,7 @@ from rich.text import Text
 from netspec.analysis.report import LayerReport, Report
 from netspec.diagnostics import Diagnostic
 from netspec.pinpoint import pinpoint
+from netspec.runs import Run
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "note": "bold cyan"}
 
@@ -335,4 +337,32 @@ def sweep_table(reports: list[Report]) -> Table:
             for r in reports
         ],
     )
+    return table
+
+
+def runs_table(runs: list[Run]) -> Table:
+    """`netspec runs`: one row per run directory, best test accuracy first."""
+    table = Table(title="runs", title_justify="left", header_style="bold")
+    for column in ("run", "network", "input", "params", "MACs", "dataset", "epochs"):
+        table.add_column(column, justify="left" if column in ("run", "network") else "right")
+    for column in ("best acc", "last acc", "wall", "img/s", "precision", "status"):
+        table.add_column(column, justify="left" if column == "status" else "right")
+    for run in runs:
+        planned = f"/{run.epochs_planned}" if run.epochs_planned else ""
+        table.add_row(
+            Path(run.directory).name,
+            run.network or "?",
+            "x".join(map(str, run.input)) if run.input else "?",
+            f"{run.params:,}" if run.params is not None else "?",
+            si(run.macs) if run.macs is not None else "?",
+            run.dataset or "?",
+            f"{run.epochs_completed}{planned}",
+            f"{run.best_accuracy:.4f}" if run.best_accuracy is not None else "",
+            f"{run.last_accuracy:.4f}" if run.last_accuracy is not None else "",
+            f"{run.wall_seconds:,.0f} s",
+            f"{run.images_per_second:,.0f}" if run.images_per_second else "",
+            run.precision or "?",
+            run.status,
+            style="" if run.status == "finished" else "yellow",
+        )
     return table
