@@ -12,9 +12,11 @@ count 128+ as retryable).
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,6 +25,12 @@ from netspec import api
 from netspec.cli import app as netspec_app
 from netspec.cli import console
 from netspec.ir.training import DatasetName
+
+if TYPE_CHECKING:
+    import numpy as np
+    import tensorflow as tf
+
+    from compiler.trained import Trained
 
 _INTERVAL = re.compile(r"^(\d+)(m?)$")
 STOPPED_BY_SIGTERM = 128 + 15
@@ -306,6 +314,211 @@ def data_pack(
     )
 
 
+AFTER = "After training"
+
+
+def _load_or_exit(model_or_run: Path, out: Console) -> Trained:
+    from compiler.trained import TrainedError, load_trained
+
+    try:
+        return load_trained(model_or_run)
+    except TrainedError as exc:
+        _fail(out, str(exc))
+
+
+def _fail(out: Console, message: str) -> NoReturn:
+    out.print(f"[red]error[/red]: {message}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _test_batches_or_exit(
+    trained: Trained, dataset: str | None, data_dir: Path | None, out: Console
+) -> tf.data.Dataset:
+    from compiler.evaluation_data import test_batches
+    from compiler.session import TrainingError
+    from compiler.trained import TrainedError
+
+    try:
+        return test_batches(trained, dataset, data_dir, EVALUATION_BATCH)
+    except TrainedError as exc:
+        _fail(out, str(exc))
+    except TrainingError as exc:
+        from netspec.render import print_diagnostics
+
+        print_diagnostics(out, exc.diagnostics, trained.spec_text)
+        raise typer.Exit(1) from None
+
+
+ModelOrRun = Annotated[
+    Path,
+    typer.Argument(help="A run directory or a .keras model.", show_default=False),
+]
+DatasetOption = Annotated[
+    DatasetName | None,
+    typer.Option(
+        help="Override the run's dataset (folder, tfrecord: the folder or the shards are "
+        "--data-dir).",
+        show_default=False,
+    ),
+]
+DataDirOption = Annotated[
+    Path | None, typer.Option(help="Where to look for the dataset first.", show_default=False)
+]
+EVALUATION_BATCH = 256
+
+
+def predict(
+    model_or_run: ModelOrRun,
+    images: Annotated[
+        list[Path],
+        typer.Argument(help="Image files, or folders of them.", show_default=False),
+    ],
+    top: Annotated[int, typer.Option(min=1, help="How many classes to show per image.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document, for tools.")] = False,
+) -> None:
+    """Classify images with a trained model, preprocessed as its run's evaluation was."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from compiler.predict import UnreadableImage, image_files
+    from compiler.predict import predict as predict_images
+    from compiler.trained import TrainedError
+
+    out = console(stderr=as_json)
+    try:
+        files = image_files(images)
+    except FileNotFoundError as exc:
+        _fail(out, str(exc))
+    if not files:
+        _fail(
+            out, "no image files (.png, .jpg, .jpeg, .bmp, .gif) in " + ", ".join(map(str, images))
+        )
+    trained = _load_or_exit(model_or_run, out)
+    try:
+        with Progress(console=console(stderr=True), transient=True, disable=len(files) < 2) as bar:
+            task = bar.add_task("predicting", total=len(files))
+            predictions = list(predict_images(trained, files, top, lambda n: bar.advance(task, n)))
+    except (TrainedError, UnreadableImage) as exc:
+        _fail(out, str(exc))
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "image": str(p.path),
+                        "top": [{"class": name, "probability": prob} for name, prob in p.top],
+                    }
+                    for p in predictions
+                ],
+                indent=2,
+            )
+        )
+        return
+    table = Table("image", *(f"#{rank + 1}" for rank in range(len(predictions[0].top))))
+    for prediction in predictions:
+        table.add_row(
+            str(prediction.path), *(f"{name} {prob:.1%}" for name, prob in prediction.top)
+        )
+    out.print(table)
+
+
+def evaluate(
+    run: Annotated[
+        Path, typer.Argument(help="A run directory `netspec train` wrote.", show_default=False)
+    ],
+    dataset: DatasetOption = None,
+    data_dir: DataDirOption = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Write the confusion matrix as a PNG.", show_default=False),
+    ] = None,
+) -> None:
+    """Top-1/top-5 accuracy, loss, per-class accuracy and the confusion matrix on the
+    test split; also written to the run's evaluation.json."""
+    from rich.table import Table
+
+    from compiler.evaluate import evaluate as evaluate_model
+    from compiler.evaluate import plot_confusion
+
+    out = console()
+    trained = _load_or_exit(run, out)
+    batches = _test_batches_or_exit(trained, dataset, data_dir, out)
+    with out.status("evaluating on the test split"):
+        result = evaluate_model(trained.model, batches, trained.classes)
+    assert trained.run_dir is not None  # test batches came from its spec
+    result.save(trained.run_dir / "evaluation.json")
+    out.print(
+        f"{result.images:,} test images: top-1 {result.top1:.4f}  top-5 {result.top5:.4f}  "
+        f"loss {result.loss:.4f}"
+    )
+    table = Table("true \\ predicted", *result.classes, "accuracy", title="confusion matrix")
+    for name, row, accuracy in zip(
+        result.classes, result.confusion, result.per_class_accuracy, strict=True
+    ):
+        table.add_row(name, *map(str, row), f"{accuracy:.3f}")
+    out.print(table)
+    out.print(f"written to {trained.run_dir / 'evaluation.json'}")
+    if plot is not None:
+        plot_confusion(result, plot)
+        out.print(f"confusion matrix drawn in {plot}")
+
+
+ExportFormat = Literal["keras", "savedmodel", "tflite"]
+Quantization = Literal["float16", "int8"]
+
+
+def export(
+    model_or_run: ModelOrRun,
+    export_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="keras; savedmodel (a serving signature, for TF Serving); tflite (converted "
+            "from the SavedModel).",
+        ),
+    ] = "savedmodel",
+    quantize: Annotated[
+        Quantization | None,
+        typer.Option(
+            help="TFLite only: float16 weights, or int8 calibrated on the run's test images.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Where to write (default: beside the model).", show_default=False
+        ),
+    ] = None,
+    dataset: DatasetOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export the inference model (aux heads dropped) for serving or for phones."""
+    from compiler.export import CALIBRATION_BATCHES, SUFFIXES, export_model
+
+    out = console()
+    if quantize is not None and export_format != "tflite":
+        raise typer.BadParameter("only a tflite export is quantized", param_hint="--quantize")
+    trained = _load_or_exit(model_or_run, out)
+    calibration = None
+    if quantize == "int8":
+        batches = _test_batches_or_exit(trained, dataset, data_dir, out)
+
+        def calibration() -> Iterator[np.ndarray]:
+            for images, _ in batches.take(CALIBRATION_BATCHES):
+                yield images.numpy()
+
+    if output is None:
+        stem = trained.model_path.with_suffix("")
+        tag = f"-{quantize}" if quantize else ""
+        output = stem.with_name(f"{stem.name}{tag}{SUFFIXES[export_format]}")
+        if export_format == "savedmodel":
+            output = stem.with_name(f"{stem.name}-savedmodel")
+    with out.status(f"exporting to {export_format}"):
+        export_model(trained.model, export_format, output, quantize, calibration)
+    out.print(f"exported {trained.model_path} as {export_format} to {output}")
+
+
 data_app = typer.Typer(help="Prepare datasets for training.", no_args_is_help=True)
 data_app.command("pack")(data_pack)
 
@@ -314,7 +527,7 @@ def mount(app: typer.Typer) -> None:
     """Add the backend's commands to `app` (the `netspec.commands` entry point); once only."""
     if any(command.callback is build for command in app.registered_commands):
         return
-    for command in (build, train):
+    for command in (build, train, predict, evaluate, export):
         app.command()(command)
     app.add_typer(data_app, name="data")
 
