@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 import typer
 from rich.console import Console
 
+from compiler.quiet_start import import_tensorflow
 from netspec import api
 from netspec.cli import app as netspec_app
 from netspec.cli import console
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
     from compiler.trained import Trained
+Verbose = Annotated[
+    bool,
+    typer.Option("--verbose", help="Show TensorFlow's C++ start-up messages."),
+]
+
 
 _INTERVAL = re.compile(r"^(\d+)(m?)$")
 STOPPED_BY_SIGTERM = 128 + 15
@@ -71,10 +77,12 @@ def build(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Where to save the inference model (.keras).")
     ] = Path("model.keras"),
+    verbose: Verbose = False,
 ) -> None:
     """Compile a spec to Keras and save the inference model (aux heads dropped)."""
     out = console()
     network, _ = _compile_or_exit(spec, out)
+    import_tensorflow(verbose)
     from compiler.build import save_inference_model
 
     model = save_inference_model(network, output)
@@ -233,11 +241,18 @@ def train(
             rich_help_panel=DATA,
         ),
     ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", help="Show TensorFlow's C++ start-up messages.", rich_help_panel=RUN
+        ),
+    ] = False,
 ) -> None:
     """Train a spec with Keras under tf.distribute; writes a run directory."""
     out = console()
     every_steps, every_seconds = parse_checkpoint_every(checkpoint_every)
     network, text = _compile_or_exit(spec, out)
+    import_tensorflow(verbose)
     from compiler.runner import run
     from compiler.session import CheckpointEvery, RunOptions, TrainingError
 
@@ -297,8 +312,10 @@ def data_pack(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the record order and held-out split.")] = 0,
+    verbose: Verbose = False,
 ) -> None:
     """Pack an image folder into TFRecord shards for `dataset tfrecord "DIR"`."""
+    import_tensorflow(verbose)
     out = console()
     from compiler.datasets import DatasetError, pack_folder
 
@@ -375,8 +392,10 @@ def predict(
     ],
     top: Annotated[int, typer.Option(min=1, help="How many classes to show per image.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document, for tools.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Classify images with a trained model, preprocessed as its run's evaluation was."""
+    import_tensorflow(verbose)
     from rich.progress import Progress
     from rich.table import Table
 
@@ -432,9 +451,11 @@ def evaluate(
         Path | None,
         typer.Option(help="Write the confusion matrix as a PNG.", show_default=False),
     ] = None,
+    verbose: Verbose = False,
 ) -> None:
     """Top-1/top-5 accuracy, loss, per-class accuracy and the confusion matrix on the
     test split; also written to the run's evaluation.json."""
+    import_tensorflow(verbose)
     from rich.table import Table
 
     from compiler.evaluate import evaluate as evaluate_model
@@ -492,8 +513,10 @@ def export(
     ] = None,
     dataset: DatasetOption = None,
     data_dir: DataDirOption = None,
+    verbose: Verbose = False,
 ) -> None:
     """Export the inference model (aux heads dropped) for serving or for phones."""
+    import_tensorflow(verbose)
     from compiler.export import CALIBRATION_BATCHES, SUFFIXES, export_model
 
     out = console()
