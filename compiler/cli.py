@@ -517,7 +517,7 @@ def export(
 ) -> None:
     """Export the inference model (aux heads dropped) for serving or for phones."""
     import_tensorflow(verbose)
-    from compiler.export import CALIBRATION_BATCHES, SUFFIXES, export_model
+    from compiler.export import CALIBRATION_BATCHES, DEFAULT_SUFFIXES, export_model
 
     out = console()
     if quantize is not None and export_format != "tflite":
@@ -532,11 +532,10 @@ def export(
                 yield images.numpy()
 
     if output is None:
-        stem = trained.model_path.with_suffix("")
         tag = f"-{quantize}" if quantize else ""
-        output = stem.with_name(f"{stem.name}{tag}{SUFFIXES[export_format]}")
-        if export_format == "savedmodel":
-            output = stem.with_name(f"{stem.name}-savedmodel")
+        output = trained.model_path.with_name(
+            f"{trained.model_path.stem}{tag}{DEFAULT_SUFFIXES[export_format]}"
+        )
     with out.status(f"exporting to {export_format}"):
         export_model(trained.model, export_format, output, quantize, calibration)
     out.print(f"exported {trained.model_path} as {export_format} to {output}")

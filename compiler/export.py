@@ -12,7 +12,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-SUFFIXES: dict[str, str] = {"keras": ".keras", "savedmodel": "", "tflite": ".tflite"}
+# Appended to the model's stem when no -o is given; never the model's own name.
+DEFAULT_SUFFIXES: dict[str, str] = {
+    "keras": "-export.keras",
+    "savedmodel": "-savedmodel",
+    "tflite": ".tflite",
+}
 # int8 calibration: TensorFlow's guide suggests a few hundred samples.
 CALIBRATION_BATCHES = 8
 

@@ -59,3 +59,16 @@ def test_quantizing_anything_but_tflite_is_a_usage_error(tmp_path: Path) -> None
     code, output = invoke("export", tmp_path, "--format", "keras", "--quantize", "int8")
     assert code == 2, output
     assert "only a tflite export is quantized" in output
+
+
+def test_export_without_output_writes_beside_the_model_never_over_it(tmp_path: Path) -> None:
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    model.save(tmp_path / "m.keras")
+    before = (tmp_path / "m.keras").read_bytes()
+    for export_format, written in (("keras", "m-export.keras"), ("tflite", "m.tflite")):
+        code, output = invoke("export", tmp_path / "m.keras", "--format", export_format)
+        assert code == 0, output
+        assert (tmp_path / written).stat().st_size > 0
+    assert (tmp_path / "m.keras").read_bytes() == before
