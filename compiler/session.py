@@ -160,7 +160,7 @@ def dataset_errors(network: Network, config: TrainConfig) -> Iterator[None]:
         raise fail(network, "dataset", str(exc), config.dataset.span) from None
 
 
-def _load_data(
+def load_data(
     network: Network, config: TrainConfig, options: RunOptions
 ) -> ArrayDataset | StreamedDataset:
     source = network.input
@@ -249,7 +249,7 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
         except DataServiceError as exc:
             raise fail(network, "data-service", str(exc)) from None
     keras.utils.set_random_seed(config.seed)
-    data = _load_data(network, config, options)
+    data = load_data(network, config, options)
     steps = steps_per_epoch(
         network, config, options, data.train_count, strategy.num_replicas_in_sync
     )

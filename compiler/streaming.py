@@ -125,8 +125,13 @@ def _inception_crop(size: tuple[int, int], channels: int, photometric: bool) -> 
 
 
 def eval_decode(data: StreamedDataset, config: TrainConfig) -> Decode:
-    height, width, channels = data.image_shape
-    window = center_window((height, width), config.eval_crop) if config.eval_crop else None
+    return evaluation_decode(data.image_shape, config.eval_crop)
+
+
+def evaluation_decode(shape: tuple[int, int, int], eval_crop: float | None) -> Decode:
+    """Encoded image -> uint8 pixels of `shape`, as evaluation sees them (and prediction)."""
+    height, width, channels = shape
+    window = center_window((height, width), eval_crop) if eval_crop else None
     return _resized((height, width), channels, window or whole_window)
 
 

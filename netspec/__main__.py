@@ -1,5 +1,5 @@
-"""`python -m netspec` is the `netspec` command."""
+"""`python -m netspec` is the `netspec` command, installed backends included."""
 
-from netspec.cli import app
+from netspec.cli import main
 
-app()
+main()

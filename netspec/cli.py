@@ -1,8 +1,10 @@
 """The `netspec` command: thin typer commands over the library, rendered with rich.
 
-Exit codes: 0 success (warnings allowed), 1 a spec has errors (or warnings under --strict),
-or training failed; 2 usage error; 143 (128 + SIGTERM) training was stopped by SIGTERM after
-saving a checkpoint: rerun with --resume (schedulers count 128+ as retryable).
+The backend's commands (build, train, export, ...) live in `compiler/cli.py`; `main` mounts
+every `netspec.commands` entry point, so this module never imports the compiler.
+
+Exit codes: 0 success (warnings allowed), 1 a spec has errors (or warnings under --strict);
+2 usage error. The backend adds its own (compiler/cli.py).
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ import json
 import re
 import sys
 from enum import Enum
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from netspec import api
 from netspec.analysis.report import Report
-from netspec.ir.training import DatasetName
 from netspec.render import print_diagnostics, print_report, sweep_table
 
 app = typer.Typer(
@@ -36,8 +38,6 @@ def netspec() -> None:
 
 
 _SIZE = re.compile(r"^(\d+)(?:x(\d+)(?:x(\d+))?)?$")
-_INTERVAL = re.compile(r"^(\d+)(m?)$")
-STOPPED_BY_SIGTERM = 128 + 15
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -60,18 +60,6 @@ def parse_input_sizes(value: str | None) -> list[api.InputSize]:
         height, width, channels = match.groups()
         sizes.append((int(height), int(width or height), int(channels) if channels else None))
     return sizes
-
-
-def parse_checkpoint_every(value: str) -> tuple[int | None, float | None]:
-    """`500` -> every 500 optimizer steps; `10m` -> every 10 minutes: (steps, seconds)."""
-    match = _INTERVAL.match(value.strip())
-    if not match or int(match.group(1)) < 1:
-        raise typer.BadParameter(
-            f"'{value}' is neither a number of steps (500) nor of minutes (10m)",
-            param_hint="--checkpoint-every",
-        )
-    count = int(match.group(1))
-    return (None, count * 60.0) if match.group(2) else (count, None)
 
 
 class Format(str, Enum):
@@ -177,39 +165,6 @@ def check(
     raise typer.Exit(1 if failed else 0)
 
 
-def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, str]:
-    """The checked network, or the diagnostics and exit 1: nothing half-valid reaches Keras."""
-    from netspec.analysis.analyse import analyse
-
-    try:
-        text = api.read_spec(spec)
-        network = api.compile_text(text, str(spec))
-    except api.NetspecError as exc:
-        print_diagnostics(out, exc.diagnostics, locals().get("text"))
-        raise typer.Exit(1) from None
-    problems = [d for d in analyse(network).diagnostics if d.is_error]
-    if problems:
-        print_diagnostics(out, problems, text)
-        raise typer.Exit(1)
-    return network, text
-
-
-@app.command()
-def build(
-    spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Where to save the inference model (.keras).")
-    ] = Path("model.keras"),
-) -> None:
-    """Compile a spec to Keras and save the inference model (aux heads dropped)."""
-    out = console()
-    network, _ = _compile_or_exit(spec, out)
-    from compiler.build import save_inference_model
-
-    model = save_inference_model(network, output)
-    out.print(f"saved {network.name} ({model.count_params():,} parameters) to {output}")
-
-
 @app.command()
 def graph(
     spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
@@ -299,24 +254,6 @@ def runs(
         raise typer.Exit(1)
 
 
-# compiler.distribute.STRATEGIES, written out here: reading it would load TensorFlow.
-Strategy = Literal["auto", "default", "mirrored", "multi-worker"]
-
-SCHEDULE = "Training (overrides the spec's train: section)"
-DATA = "Data"
-RUN = "Run"
-SPEED = "Speed and measurement"
-# The on/off pairs apart: their second names would squeeze the other options' columns.
-COMPUTE = "Precision and compilation"
-
-
-def positive(value: float | None) -> float | None:
-    """The learning rate must be > 0, as the spec's `lr=` must (typer's `min` allows 0)."""
-    if value is not None and value <= 0:
-        raise typer.BadParameter(f"{value:g} is not > 0")
-    return value
-
-
 @app.command()
 def lsp() -> None:
     """Run the language server on stdin/stdout, for editors: diagnostics as you type,
@@ -327,222 +264,13 @@ def lsp() -> None:
     serve()
 
 
-@app.command()
-def train(
-    spec: Annotated[
-        Path, typer.Argument(help="Spec file (.ns) with a train: section.", show_default=False)
-    ],
-    epochs: Annotated[
-        int | None, typer.Option(min=1, help="Override `epochs`.", rich_help_panel=SCHEDULE)
-    ] = None,
-    batch_size: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Override `batch` (global: split across replicas).",
-            rich_help_panel=SCHEDULE,
-        ),
-    ] = None,
-    lr: Annotated[
-        float | None,
-        typer.Option(
-            callback=positive,
-            help="Override the learning rate (> 0).",
-            rich_help_panel=SCHEDULE,
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(min=0, help="Override the random seed.", rich_help_panel=SCHEDULE),
-    ] = None,
-    dataset: Annotated[
-        DatasetName | None,
-        typer.Option(
-            help="Override `dataset` (folder, tfrecord: the folder or the shards are --data-dir).",
-            rich_help_panel=DATA,
-            show_default=False,
-        ),
-    ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(help="Where to look for the dataset first.", rich_help_panel=DATA),
-    ] = None,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            help="Run directory (default runs/<network>-<time>).",
-            rich_help_panel=RUN,
-        ),
-    ] = None,
-    strategy: Annotated[
-        Strategy,
-        typer.Option(
-            help="tf.distribute strategy (multi-worker reads TF_CONFIG).", rich_help_panel=RUN
-        ),
-    ] = "auto",
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--resume",
-            help="Continue the run in --out (or the newest for this network) from its last "
-            "checkpoint, mid-epoch included.",
-            rich_help_panel=RUN,
-        ),
-    ] = False,
-    peak_tflops: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            help="Peak TFLOP/s of one device at the compute precision, for the MFU figure "
-            "(detected on CPUs).",
-            rich_help_panel=SPEED,
-        ),
-    ] = None,
-    steps_per_epoch: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Cap the training steps per epoch (quick trials, benchmarks).",
-            rich_help_panel=SPEED,
-        ),
-    ] = None,
-    jit: Annotated[
-        bool,
-        typer.Option(
-            help="Compile each training step with XLA (measured slower on CPUs).",
-            rich_help_panel=COMPUTE,
-        ),
-    ] = False,
-    mixed_precision: Annotated[
-        bool | None,
-        typer.Option(
-            "--mixed-precision/--no-mixed-precision",
-            help="Compute in float16 on GPUs, bfloat16 on CPUs; float32 weights. Default: on "
-            "for CPUs with AMX (measured faster), off elsewhere.",
-            show_default=False,
-            rich_help_panel=COMPUTE,
-        ),
-    ] = None,
-    steps_per_execution: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Optimizer steps per call into TensorFlow. Default: from the step's static "
-            "cost, so small models skip Python's per-call overhead.",
-            show_default=False,
-            rich_help_panel=SPEED,
-        ),
-    ] = None,
-    checkpoint_every: Annotated[
-        str,
-        typer.Option(
-            help="Save a checkpoint inside epochs every N optimizer steps (500) or N minutes "
-            "(10m); a kill loses at most that much. SIGTERM saves at once and exits 143.",
-            rich_help_panel=RUN,
-        ),
-    ] = "10m",
-    bn_batches: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Before each evaluation, recompute the batch-norm statistics over N training "
-            "batches with the final weights (precise BN; default 100, at most an epoch); "
-            "0 keeps Keras' moving averages.",
-            show_default=False,
-            rich_help_panel=SCHEDULE,
-        ),
-    ] = None,
-    data_service: Annotated[
-        str | None,
-        typer.Option(
-            help="Run the training input pipeline on a tf.data service: the dispatcher's "
-            "grpc://HOST:PORT (README, Preprocessing on other machines).",
-            show_default=False,
-            rich_help_panel=DATA,
-        ),
-    ] = None,
-) -> None:
-    """Train a spec with Keras under tf.distribute; writes a run directory."""
-    out = console()
-    every_steps, every_seconds = parse_checkpoint_every(checkpoint_every)
-    network, text = _compile_or_exit(spec, out)
-    from compiler.runner import run
-    from compiler.session import CheckpointEvery, RunOptions, TrainingError
-
-    options = RunOptions(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        dataset=dataset,
-        data_dir=data_dir,
-        out_dir=out_dir,
-        strategy=strategy,
-        resume=resume,
-        seed=seed,
-        steps_per_epoch=steps_per_epoch,
-        peak_tflops=peak_tflops,
-        jit=jit,
-        mixed_precision=mixed_precision,
-        steps_per_execution=steps_per_execution,
-        checkpoint_every=CheckpointEvery(every_steps)
-        if every_seconds is None
-        else CheckpointEvery(seconds=every_seconds),
-        bn_batches=bn_batches,
-        data_service=data_service,
-    )
-    try:
-        result = run(network, text, options, out)
-    except TrainingError as exc:
-        from netspec.render import print_diagnostics
-
-        print_diagnostics(out, exc.diagnostics, text)
-        raise typer.Exit(1) from None
-    if result.stopped:
-        raise typer.Exit(STOPPED_BY_SIGTERM)
-    out.print(
-        f"{result.run_dir}: val_accuracy {result.val_accuracy:.4f} after "
-        f"{result.epochs_completed} epoch(s)"
-    )
+def mount_backends() -> None:
+    """Add the commands of every installed backend (entry point group `netspec.commands`)."""
+    for entry_point in entry_points(group="netspec.commands"):
+        entry_point.load()(app)
 
 
-data_app = typer.Typer(help="Prepare datasets for training.", no_args_is_help=True)
-app.add_typer(data_app, name="data")
-
-
-@data_app.command("pack")
-def data_pack(
-    folder: Annotated[
-        Path,
-        typer.Argument(
-            help="Image folder: one subfolder per class, with or without train/ and test/.",
-            show_default=False,
-        ),
-    ],
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Folder for the shards.", show_default=False)
-    ],
-    shards: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Training shards (default: about 128 MB each, at least 8).",
-            show_default=False,
-        ),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the record order and held-out split.")] = 0,
-) -> None:
-    """Pack an image folder into TFRecord shards for `dataset tfrecord "DIR"`."""
-    out = console()
-    from compiler.datasets import DatasetError, pack_folder
-
-    try:
-        packed = pack_folder(folder, output, shards, seed)
-    except DatasetError as exc:
-        out.print(f"[red]error[/red]: {exc}")
-        raise typer.Exit(1) from None
-    out.print(
-        f"packed {packed.images['train']:,} training images into {packed.shards['train']} "
-        f"shard(s) and {packed.images['test']:,} test images into {packed.shards['test']} "
-        f"in {packed.directory}"
-    )
+def main() -> None:
+    """The `netspec` command: the front end's commands plus the installed backends'."""
+    mount_backends()
+    app()

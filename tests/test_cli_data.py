@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from netspec.cli import app
+from compiler.cli import app
 
 pytestmark = pytest.mark.keras
 runner = CliRunner()

@@ -11,7 +11,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from netspec.cli import app
+from compiler.cli import app
 from tests.helpers import GOOGLENET, REPO
 from tests.test_no_tensorflow import BLOCKER, run
 
@@ -24,7 +24,7 @@ def flat(text: str) -> str:
 
 
 def test_an_unknown_dataset_exits_2_without_loading_tensorflow() -> None:
-    script = BLOCKER + "from netspec.cli import app\napp()\n"
+    script = BLOCKER + "from compiler.cli import app\napp()\n"
     result = run(script, "train", FASHION, "--dataset", "cifar1000")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "'--dataset': Value error, 'cifar1000' is not one of" in flat(result.stderr)

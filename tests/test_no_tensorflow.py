@@ -75,3 +75,14 @@ def test_check_leaves_tensorflow_and_keras_unimported() -> None:
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome == {"exit": 0, "loaded": []}
+
+
+def test_the_netspec_command_mounts_the_backend_without_loading_tensorflow() -> None:
+    # `main` finds the backend through the `netspec.commands` entry point (pyproject.toml).
+    script = BLOCKER + "from netspec.cli import main\nmain()\n"
+    result = run(script, "--help")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for command in ("check", "build", "train", "data", "predict", "evaluate", "export"):
+        assert f"│ {command} " in result.stdout, command
+    checked = run(script, "check", GOOGLENET.relative_to(REPO), "--no-layers")
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -181,6 +181,8 @@ def test_build_command_writes_the_model(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "m.keras").stat().st_size > 1_000_000
     assert "6,410,916 parameters" in done.stdout
+    # TensorFlow's C++ start-up lines stay off the terminal without --verbose.
+    assert "absl::InitializeLog" not in done.stderr and "oneDNN" not in done.stderr, done.stderr
 
 
 def test_build_command_refuses_a_spec_with_errors(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from compiler.cli import app
 from compiler.runner import run
 from compiler.session import RunOptions, TrainingError, prepare, steps_per_epoch
 from netspec.api import compile_text
-from netspec.cli import app
 from tests.compiler.test_training import needs_fashion
 
 pytestmark = pytest.mark.keras
