@@ -56,7 +56,6 @@ def parse_checkpoint_every(value: str) -> tuple[int | None, float | None]:
 
 def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, str]:
     """The checked network, or the diagnostics and exit 1: nothing half-valid reaches Keras."""
-    from netspec.analysis.analyse import analyse
     from netspec.render import print_diagnostics
 
     try:
@@ -65,9 +64,10 @@ def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, str]:
     except api.NetspecError as exc:
         print_diagnostics(out, exc.diagnostics, locals().get("text"))
         raise typer.Exit(1) from None
-    problems = [d for d in analyse(network).diagnostics if d.is_error]
-    if problems:
-        print_diagnostics(out, problems, text)
+    # The spec's warnings too, as `check` prints them (`# allow:` honoured), before the work.
+    report = api.check_text(text, str(spec))
+    print_diagnostics(out, report.diagnostics, text)
+    if report.has_errors:
         raise typer.Exit(1)
     return network, text
 

@@ -192,3 +192,13 @@ def test_build_command_refuses_a_spec_with_errors(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout
     assert f"{spec}:5:1: error[window-too-large]" in done.stdout
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_build_prints_the_specs_warnings_before_it_builds(tmp_path: Path) -> None:
+    spec = tmp_path / "small.ns"
+    # 8x8 -> 4x4 -> 2x2 -> 1x1 before the head: a collapse warning, still buildable
+    spec.write_text(HEADER + "conv 3x3/2 8\nmaxpool 2x2\nconv 3x3/2 8\ngap\ndense classes\n")
+    done = netspec_cli("build", str(spec), "-o", str(tmp_path / "m.keras"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{spec}:6:1: warning[collapse]" in done.stdout
+    assert (tmp_path / "m.keras").exists()
