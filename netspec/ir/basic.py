@@ -48,12 +48,16 @@ class Dense(LayerBase):
         return replace(source.passed_on(Shape(1, 1, self.units, flat=True), params), macs=weights)
 
 
-class Dropout(LayerBase):
-    kind: Literal["dropout"] = "dropout"
-    rate: float
+class Elementwise(LayerBase):
+    """A layer that acts on each value alone: the shape and the receptive field pass on."""
 
     def facts(self, inputs: Sequence[Facts]) -> Facts:
         return single(inputs).passed_on()
+
+
+class Dropout(Elementwise):
+    kind: Literal["dropout"] = "dropout"
+    rate: float
 
 
 class BatchNorm(LayerBase):
@@ -68,7 +72,7 @@ class BatchNorm(LayerBase):
         )
 
 
-class LocalResponseNorm(LayerBase):
+class LocalResponseNorm(Elementwise):
     """Caffe's across-channel LRN (GoogLeNet v1 stem); `alpha` is divided by `size`, as in Caffe."""
 
     kind: Literal["lrn"] = "lrn"
@@ -77,28 +81,19 @@ class LocalResponseNorm(LayerBase):
     beta: float = 0.75
     bias: float = 1.0
 
-    def facts(self, inputs: Sequence[Facts]) -> Facts:
-        return single(inputs).passed_on()
 
-
-class Activation(LayerBase):
+class Activation(Elementwise):
     """`relu`, `relu6`, `sigmoid`, ... alone on a line, or after a batch norm."""
 
     kind: Literal["activation"] = "activation"
     function: str
 
-    def facts(self, inputs: Sequence[Facts]) -> Facts:
-        return single(inputs).passed_on()
 
-
-class Scale(LayerBase):
+class Scale(Elementwise):
     """Multiplies by a constant (Inception-ResNet's residual scaling)."""
 
     kind: Literal["scale"] = "scale"
     factor: float
-
-    def facts(self, inputs: Sequence[Facts]) -> Facts:
-        return single(inputs).passed_on()
 
 
 class ZeroPad(LayerBase):
