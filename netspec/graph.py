@@ -10,9 +10,9 @@ import graphviz
 
 from netspec.analysis.analyse import layer_facts
 from netspec.analysis.lints import find_collapse
-from netspec.analysis.report import LayerReport, Report
+from netspec.analysis.report import Report
 from netspec.ir import LayerBase, Network, SlidingWindow, WindowPool
-from netspec.render import Row, compact_rows, every_row
+from netspec.render import Row, compact_rows, every_row, shape_text
 
 WARNING_COLOUR = "#f4a261"
 AUX_COLOUR = "#e9e4f0"
@@ -33,11 +33,6 @@ def _what(layer: LayerBase | None, row: Row) -> str:
     if isinstance(filters, int):
         detail += f" {filters}"
     return row.kind + detail
-
-
-def _shape(layer: LayerReport) -> str:
-    height, width, channels = layer.output
-    return f"{channels}" if layer.flat else f"{height}x{width}x{channels}"
 
 
 def _node_id(name: str) -> str:
@@ -63,7 +58,7 @@ def network_graph(network: Network, report: Report, *, expand: bool = False) -> 
         layer = network.by_name.get(row.layer.name)
         warn = bool(flagged.intersection(row.members))
         fill = WARNING_COLOUR if warn else (AUX_COLOUR if row.layer.aux else TRUNK_COLOUR)
-        label = f"{row.name}\n{_what(layer, row)}\n{_shape(row.layer)}"
+        label = f"{row.name}\n{_what(layer, row)}\n{shape_text(row.layer)}"
         target = aux if row.layer.aux and not expand else graph
         target.node(
             _node_id(row.name),

@@ -26,7 +26,7 @@ def si(value: float, unit: str = "") -> str:
     return f"{value:g} {unit}".strip()
 
 
-def _shape(layer: LayerReport) -> str:
+def shape_text(layer: LayerReport) -> str:
     height, width, channels = layer.output
     return f"{channels}" if layer.flat else f"{height}x{width}x{channels}"
 
@@ -151,7 +151,7 @@ def layer_table(report: Report, *, every_layer: bool = False) -> Table:
             label,
             row.kind,
             str(row.line),
-            _shape(layer),
+            shape_text(layer),
             f"{row.params:,}" if row.params else "",
             si(row.macs) if row.macs else "",
             _field(layer),

@@ -13,23 +13,16 @@ import pytest
 from PIL import Image
 
 from scripts.fashion_mnist_png import SYSTEM_IDX, write_png_folders
+from tests.compiler.test_training import metrics, needs_fashion
 from tests.compiler.workers import finish, start_workers
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
-
-needs_fashion = pytest.mark.skipif(
-    not SYSTEM_IDX.is_dir(), reason="apt-get install dataset-fashion-mnist"
-)
 
 
 def netspec(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "netspec", *args], capture_output=True, text=True, timeout=900
     )
-
-
-def metrics(run_dir: Path) -> dict:
-    return json.loads((run_dir / "metrics.json").read_text())
 
 
 @needs_fashion
