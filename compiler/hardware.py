@@ -145,13 +145,6 @@ def cpu_peak(
     return Peak(cores * hertz * per_cycle, cores, hertz, clock_source, per_cycle, per_cycle_source)
 
 
-def cpu_peak_flops(
-    cpuinfo: str | None = None, dtype: str = "float32", cpufreq: Path = CPUFREQ
-) -> float | None:
-    peak = cpu_peak(cpuinfo, dtype, cpufreq)
-    return peak.flops if peak else None
-
-
 def training_flops_per_image(macs: int) -> float:
     """Forward (2 FLOPs per multiply-add) plus backward (about twice the forward)."""
     return 2 * macs * 3

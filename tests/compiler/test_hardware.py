@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.hardware import cpu_peak, cpu_peak_flops, training_flops_per_image
+from compiler.hardware import cpu_peak, training_flops_per_image
 
 CORES = len(os.sched_getaffinity(0))
 # No cpufreq directory: the clock comes from the cpuinfo text under test, on any machine.
@@ -28,7 +28,8 @@ def amd(family: int, model: int, flags: str, megahertz: str = "2600.000") -> str
 )
 def test_peak_is_cores_times_clock_times_vector_width(flags: str, per_cycle: int) -> None:
     cpuinfo = f"processor\t: 0\ncpu MHz\t\t: 2000.000\nflags\t\t: {flags}\n"
-    assert cpu_peak_flops(cpuinfo, cpufreq=NO_CPUFREQ) == CORES * 2e9 * per_cycle
+    peak = cpu_peak(cpuinfo, cpufreq=NO_CPUFREQ)
+    assert peak is not None and peak.flops == CORES * 2e9 * per_cycle
 
 
 @pytest.mark.parametrize(
@@ -38,11 +39,12 @@ def test_peak_is_cores_times_clock_times_vector_width(flags: str, per_cycle: int
 )  # fmt: skip
 def test_bfloat16_peak_counts_amx_and_avx512_bf16(flags: str, per_cycle: int) -> None:
     cpuinfo = f"processor\t: 0\ncpu MHz\t\t: 2000.000\nflags\t\t: {flags}\n"
-    assert cpu_peak_flops(cpuinfo, "bfloat16", NO_CPUFREQ) == CORES * 2e9 * per_cycle
+    peak = cpu_peak(cpuinfo, "bfloat16", NO_CPUFREQ)
+    assert peak is not None and peak.flops == CORES * 2e9 * per_cycle
 
 
 def test_no_clock_no_peak() -> None:
-    assert cpu_peak_flops("processor : 0\n", cpufreq=NO_CPUFREQ) is None
+    assert cpu_peak("processor : 0\n", cpufreq=NO_CPUFREQ) is None
 
 
 AVX512 = "sse2 avx fma avx2 avx512f avx512_bf16"
