@@ -1,5 +1,5 @@
 """`python -m netspec` is the `netspec` command, installed backends included."""
 
-from netspec.cli import main
+from netspec.launch import main
 
 main()

@@ -13,7 +13,6 @@ import json
 import re
 import sys
 from enum import Enum
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
@@ -41,9 +40,12 @@ _SIZE = re.compile(r"^(\d+)(?:x(\d+)(?:x(\d+))?)?$")
 
 
 def console(*, stderr: bool = False) -> Console:
-    # Wide enough for the layer table when output is piped (CI logs, files).
+    # Wide enough for the layer table when output is piped (CI logs, files). No emoji codes:
+    # `:name:` in a spec or a path is text (and rich's emoji table costs 3 ms to load).
     stream = sys.stderr if stderr else sys.stdout
-    return Console(width=None if stream.isatty() else 132, stderr=stderr, highlight=False)
+    return Console(
+        width=None if stream.isatty() else 132, stderr=stderr, highlight=False, emoji=False
+    )
 
 
 def parse_input_sizes(value: str | None) -> list[api.InputSize]:
@@ -266,11 +268,28 @@ def lsp() -> None:
 
 def mount_backends() -> None:
     """Add the commands of every installed backend (entry point group `netspec.commands`)."""
+    from importlib.metadata import entry_points
+
     for entry_point in entry_points(group="netspec.commands"):
         entry_point.load()(app)
 
 
+def front_end_commands() -> set[str]:
+    return {
+        command.name or command.callback.__name__
+        for command in app.registered_commands
+        if command.callback
+    }
+
+
 def main() -> None:
-    """The `netspec` command: the front end's commands plus the installed backends'."""
-    mount_backends()
+    """The `netspec` command: the front end's commands plus the installed backends'.
+
+    A front-end command (`check`, ...) runs without looking for backends: discovering them
+    reads every installed package's metadata, which `check` should not pay for. Everything
+    else (help, a backend's command, a mistyped one) sees the whole app.
+    """
+    arguments = sys.argv[1:]
+    if not arguments or arguments[0] not in front_end_commands():
+        mount_backends()
     app()

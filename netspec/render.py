@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console, JustifyMethod
 from rich.markup import escape
@@ -14,7 +15,9 @@ from rich.text import Text
 from netspec.analysis.report import LayerReport, Report
 from netspec.diagnostics import Diagnostic
 from netspec.pinpoint import pinpoint
-from netspec.runs import Run
+
+if TYPE_CHECKING:
+    from netspec.runs import Run  # `check` never reads runs: no need to load their model
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "note": "bold cyan"}
 

@@ -79,10 +79,49 @@ def test_check_leaves_tensorflow_and_keras_unimported() -> None:
 
 def test_the_netspec_command_mounts_the_backend_without_loading_tensorflow() -> None:
     # `main` finds the backend through the `netspec.commands` entry point (pyproject.toml).
-    script = BLOCKER + "from netspec.cli import main\nmain()\n"
+    script = BLOCKER + "from netspec.launch import main\nmain()\n"
     result = run(script, "--help")
     assert result.returncode == 0, result.stdout + result.stderr
     for command in ("check", "build", "train", "data", "predict", "evaluate", "export"):
         assert f"│ {command} " in result.stdout, command
     checked = run(script, "check", GOOGLENET.relative_to(REPO), "--no-layers")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_front_end_command_runs_without_looking_for_backends() -> None:
+    # Discovering backends reads every installed package's metadata: `check` skips it.
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from netspec.launch import main
+        try:
+            main()
+        except SystemExit as done:
+            code = done.code
+        loaded = sorted(m for m in sys.modules if m.startswith("compiler"))
+        print(json.dumps({"exit": code, "loaded": loaded}))
+        """
+    )
+    result = run(script, "check", GOOGLENET.relative_to(REPO), "--no-layers")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"exit": 0, "loaded": []}
+    train = run(script, "train", "--help")
+    assert "compiler.cli" in json.loads(train.stdout.strip().splitlines()[-1])["loaded"]
+
+
+def test_the_launcher_collects_garbage_while_a_command_runs() -> None:
+    # The collector is off only while the CLI loads: `train` and `lsp` run for hours.
+    script = textwrap.dedent(
+        """
+        import gc, json
+        import netspec.cli
+        from netspec.launch import main
+        seen = []
+        netspec.cli.main = lambda: seen.append(gc.isenabled())
+        main()
+        print(json.dumps({"during": seen, "after": gc.isenabled()}))
+        """
+    )
+    result = run(script)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"during": [True], "after": True}
