@@ -86,6 +86,16 @@ def cpu_flags(cpuinfo: str | None = None) -> set[str]:
     return set(_cpuinfo_fields(cpuinfo).get("flags", "").split())
 
 
+def cpu_name(cpuinfo: str | None = None) -> str:
+    """The model name with its family and model numbers, which tell cores of one name apart
+    (`AMD EPYC` is Zen 4 or Zen 5): what every measured figure should be labelled with."""
+    fields = _cpuinfo_fields(cpuinfo)
+    name = fields.get("model name", "unknown CPU")
+    core = microarchitecture(fields)
+    numbers = f"family {fields.get('cpu family', '?')}, model {fields.get('model', '?')}"
+    return f"{name} ({numbers}{': ' + core.name if core else ''})"
+
+
 def microarchitecture(fields: dict[str, str]) -> Microarchitecture | None:
     if fields.get("vendor_id") != "AuthenticAMD":
         return None

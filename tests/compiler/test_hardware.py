@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.hardware import cpu_peak, training_flops_per_image
+from compiler.hardware import cpu_name, cpu_peak, training_flops_per_image
 
 CORES = len(os.sched_getaffinity(0))
 # No cpufreq directory: the clock comes from the cpuinfo text under test, on any machine.
@@ -48,6 +48,7 @@ def test_no_clock_no_peak() -> None:
 
 
 AVX512 = "sse2 avx fma avx2 avx512f avx512_bf16"
+ZEN4_NAME = "Zen 4 (AVX-512 as two 256-bit halves)"
 
 
 @pytest.mark.parametrize(
@@ -69,6 +70,14 @@ def test_amd_cores_count_by_micro_architecture_not_flags(
     assert (peak.per_cycle, peak.flops) == (per_cycle, CORES * 2.6e9 * per_cycle)
     assert peak.per_cycle_source.startswith(core)
     assert f"{per_cycle} FLOP/cycle ({core}" in peak.describe()
+
+
+def test_a_cpu_is_named_with_the_numbers_that_tell_its_cores_apart() -> None:
+    # Both are "AMD EPYC": only family and model say Zen 4 (half-width AVX-512) or Zen 5.
+    assert cpu_name(amd(25, 0x11, AVX512)) == "AMD EPYC (family 25, model 17: " + ZEN4_NAME + ")"
+    assert cpu_name(amd(26, 2, AVX512)).startswith("AMD EPYC (family 26, model 2: Zen 5 server")
+    intel = "vendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 143\nmodel name\t: Xeon\n"
+    assert cpu_name(intel) == "Xeon (family 6, model 143)"
 
 
 def test_an_unknown_core_falls_back_to_its_widest_flag() -> None:
