@@ -81,7 +81,7 @@ def check_text(text: str, file: str = "<spec>", input_size: InputSize | None = N
     try:
         network = compile_text(text, file, input_size)
     except NetspecError as exc:
-        return Report(
+        return Report.model_construct(
             network="",
             file=file,
             input=_known(input_size),
@@ -116,7 +116,7 @@ def check_file(path: str | Path, input_size: InputSize | None = None) -> Report:
     try:
         text = read_spec(path)
     except NetspecError as exc:
-        return Report(
+        return Report.model_construct(
             network="",
             file=str(path),
             input=_known(input_size),

@@ -16,7 +16,7 @@ class Severity(str, Enum):
 class Diagnostic(BaseModel):
     """A message about a spec, pinned to `file:line:column` (1-based; 0 when it has no place)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     severity: Severity
     code: str
@@ -34,8 +34,15 @@ class Diagnostic(BaseModel):
 def error(
     code: str, message: str, file: str = "", line: int = 0, column: int = 0, hint: str | None = None
 ) -> Diagnostic:
-    return Diagnostic(severity=Severity.error, code=code, message=message, file=file,
-                      line=line, column=column, hint=hint)  # fmt: skip
+    return Diagnostic.model_construct(
+        severity=Severity.error,
+        code=code,
+        message=message,
+        file=file,
+        line=line,
+        column=column,
+        hint=hint,
+    )
 
 
 def warning(

@@ -33,6 +33,40 @@ CLASSIFIER = "gap\ndense classes\n"
 TERMINAL_NAME = re.compile(r"(?<![\w'])_*[A-Z][A-Z0-9_]+(?![\w'])|__(?:ANON|anon)|\$END")
 
 
+# Every IR layer kind at least once, on a small input: for the tests that must cover each.
+EVERY_KIND_HEADER = "network t\ninput 8x8x4\nclasses 3\n"
+EVERY_KIND = """\
+conv 3x3 8 bn
+lrn
+pad 1 -> maxpool 2x2/1 valid
+avgpool 2x2/1 same
+dwconv 3x3 mult=2 bn relu6
+sepconv 3x3 8 nobias
+conv 3x3 8 groups=4
+branch: conv 1x1 4
+branch: conv 1x1 4
+merge residual scale=0.2
+branch: identity
+branch: gap -> dense 2 relu -> dense 8 sigmoid
+merge mul
+branch: conv 1x1 8
+branch: identity
+merge add relu
+aux a weight=0.2:
+  gmp
+  dense classes
+branch: conv 1x1 2
+branch: maxpool 3x3/1 same
+merge concat
+maxpool to 4x4
+avgpool to 2x2
+flatten
+dropout 0.1
+dense 4 nobias bn linear
+dense classes
+"""
+
+
 def snippet(text: str) -> str:
     """A triple-quoted snippet as a spec would hold it: dedented, a leading newline dropped."""
     return textwrap.dedent(text).removeprefix("\n")

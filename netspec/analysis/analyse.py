@@ -90,7 +90,7 @@ def _totals(network: Network, facts: dict[str, Facts]) -> Totals | None:
             non_trainable += fact.non_trainable
             output_elements += fact.shape.elements * _saved_tensors(layer)
         activation_elements += fact.shape.elements * _saved_tensors(layer)
-    return Totals(
+    return Totals.model_construct(
         params=params,
         aux_params=aux_params if aux_complete else None,
         macs=macs,
@@ -109,7 +109,7 @@ def analyse(network: Network) -> Report:
     if all(layer.name in facts for layer in network.inference_layers):
         problems += design_lints(network, facts)
     layers = tuple(
-        LayerReport(
+        LayerReport.model_construct(
             name=layer.name,
             kind=layer.kind,
             line=layer.span.line,
@@ -119,7 +119,7 @@ def analyse(network: Network) -> Report:
             aux=layer.aux,
             part_of=layer.part_of,
             written_as=layer.written_as,
-            output=tuple(facts[layer.name].shape.as_list()),
+            output=facts[layer.name].shape.dims(),
             flat=facts[layer.name].shape.flat,
             params=facts[layer.name].params,
             macs=facts[layer.name].macs,
@@ -130,14 +130,16 @@ def analyse(network: Network) -> Report:
         if layer.name in facts
     )
     source = network.input
-    return Report(
+    return Report.model_construct(
         network=network.name,
         file=network.file,
         input=(source.height, source.width, source.channels),
         classes=network.classes,
         layers=layers,
         aux_heads=tuple(
-            AuxHeadReport(name=head.name, weight=head.weight, tap=head.tap, line=head.span.line)
+            AuxHeadReport.model_construct(
+                name=head.name, weight=head.weight, tap=head.tap, line=head.span.line
+            )
             for head in network.aux_heads
         ),
         totals=_totals(network, facts),

@@ -10,7 +10,7 @@ BYTES_PER_FLOAT32 = 4
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class LayerReport(Frozen):
@@ -102,7 +102,7 @@ class TorchSummarySizes(Frozen):
         input_mb = height * width * channels * BYTES_PER_FLOAT32 / MEBIBYTE
         passes_mb = 2 * totals.inference_output_elements * BYTES_PER_FLOAT32 / MEBIBYTE
         params_mb = totals.trainable_params * BYTES_PER_FLOAT32 / MEBIBYTE
-        return cls(
+        return cls.model_construct(
             input_mb=input_mb,
             forward_backward_mb=passes_mb,
             params_mb=params_mb,

@@ -24,8 +24,8 @@ class Shape:
     def elements(self) -> int:
         return self.height * self.width * self.channels
 
-    def as_list(self) -> list[int]:
-        return [self.height, self.width, self.channels]
+    def dims(self) -> tuple[int, int, int]:
+        return (self.height, self.width, self.channels)
 
     def grid(self) -> str:
         return f"{self.height}x{self.width}"

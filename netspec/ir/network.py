@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from netspec.ir.layers import Frozen, InputLayer, Layer, Span
 from netspec.ir.training import TrainConfig
@@ -28,7 +28,7 @@ class Network(Frozen):
     layers: tuple[Layer, ...]
     output: str
     aux_heads: tuple[AuxHead, ...] = ()
-    train: TrainConfig = TrainConfig()
+    train: TrainConfig = Field(default_factory=TrainConfig)
 
     @model_validator(mode="after")
     def _graph_is_ordered(self) -> Network:

@@ -50,13 +50,13 @@ class AugmentConfig(Frozen):
 
 
 class TrainConfig(Frozen):
-    dataset: DatasetConfig = DatasetConfig()
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
     epochs: int = Field(10, ge=1)
     batch: int = Field(128, ge=1)
-    optimizer: OptimizerConfig = OptimizerConfig()
-    schedule: ScheduleConfig = ScheduleConfig()
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     weight_decay: float = Field(0.0, ge=0)
-    augment: AugmentConfig = AugmentConfig()
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     # Upscale every image to this H x W before the network (the CIFAR-at-224 experiment).
     resize: tuple[int, int] | None = None

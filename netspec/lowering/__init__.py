@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from netspec.diagnostics import Diagnostic, NetspecError, error
-from netspec.ir import Dense, InputLayer, Network, Span, TrainConfig
+from netspec.ir import Dense, InputLayer, Layer, Network, TrainConfig
 from netspec.lowering.graph import GraphBuilder, Scope
 from netspec.lowering.layers import Defaults
 from netspec.lowering.settings import apply_defaults, train_config
-from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver
+from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver, span_of
 from netspec.syntax import ast
 
 HEADER_KINDS = (ast.NetworkStmt, ast.InputStmt, ast.ClassesStmt)
@@ -44,7 +46,7 @@ def lower(
             )
 
     resolver = Resolver(file, classes, {})
-    defaults, train = Defaults(), TrainConfig()
+    defaults, train = Defaults(), TrainConfig.model_construct()
     modules: dict[str, ast.ModuleDef] = {}
     body: list[ast.Statement] = []
     for statement in spec.statements:
@@ -66,10 +68,10 @@ def lower(
     input_pos = input_stmt.pos
     builder.claim("input", input_pos, Scope())
     builder.layers.append(
-        InputLayer(
+        InputLayer.model_construct(
             name="input",
             inputs=(),
-            span=Span(line=input_pos.line, column=input_pos.column),
+            span=span_of(input_pos),
             height=height,
             width=width,
             channels=channels,
@@ -99,12 +101,13 @@ def lower(
         else layer
         for layer in builder.layers
     )
-    return Network(
+    return Network.model_construct(
         name=network_stmt.name,
         file=file,
         classes=classes,
-        classes_span=Span(line=classes_stmt.pos.line, column=classes_stmt.pos.column),
-        layers=layers,
+        classes_span=span_of(classes_stmt.pos),
+        # Lowering makes only the IR's kinds; tests validate its output against the schema.
+        layers=cast("tuple[Layer, ...]", layers),
         output=output,
         aux_heads=tuple(builder.aux_heads),
         train=train,

@@ -22,13 +22,13 @@ from netspec.ir import (
     Multiply,
     Role,
     Scale,
-    Span,
 )
 from netspec.lowering.layers import ACTIVATIONS, PLAIN_LAYERS, Defaults, build_layer
 from netspec.lowering.values import (
     Invalid,
     Resolver,
     did_you_mean,
+    span_of,
     unknown_option,
     with_suggestion,
 )
@@ -107,7 +107,7 @@ class GraphBuilder:
         return {
             "name": name,
             "inputs": inputs,
-            "span": Span(line=pos.line, column=pos.column),
+            "span": span_of(pos),
             "section": scope.section,
             "role": scope.role,
             "aux": scope.aux,
@@ -117,7 +117,7 @@ class GraphBuilder:
         """Give the output layer of an instance the instance's own name, place and word, so
         the summary row `3c` points at the line that wrote `3c` and says `inception`, not at
         the module's body and its last layer's kind."""
-        span = Span(line=pos.line, column=pos.column)
+        span = span_of(pos)
 
         # The parts of the output's statement (`old/bn`) follow it (`new/bn`).
         names = {old: new}
@@ -268,7 +268,9 @@ class GraphBuilder:
             if len(outputs) == 1:
                 return outputs[0]
             name = self.claim(group_scope.join("concat"), statement.pos, scope)
-            self.layers.append(Concat(**self.common(name, tuple(outputs), statement.pos, scope)))
+            self.layers.append(
+                Concat.model_construct(**self.common(name, tuple(outputs), statement.pos, scope))
+            )
             return name
         name = self.claim(group_scope.join(mode), statement.pos, scope)
         common = {**self.common(name, (), statement.pos, scope), "written_as": mode}
@@ -278,7 +280,9 @@ class GraphBuilder:
             return name
         _, activation = self.merge_options(options, resolver, mode, scale=False)
         merged = Add if mode == "add" else Multiply
-        self.finish(common, merged(**{**common, "inputs": tuple(outputs)}), activation)
+        self.finish(
+            common, merged.model_construct(**{**common, "inputs": tuple(outputs)}), activation
+        )
         return name
 
     def finish(self, common: dict[str, Any], node: LayerBase, activation: str) -> None:
@@ -290,7 +294,9 @@ class GraphBuilder:
             return
         part = f"{name}/{node.kind}"
         self.layers.append(node.model_copy(update={"name": part, "part_of": name}))
-        self.layers.append(Activation(**{**common, "inputs": (part,)}, function=activation))
+        self.layers.append(
+            Activation.model_construct(**{**common, "inputs": (part,)}, function=activation)
+        )
 
     def residual(
         self,
@@ -310,8 +316,10 @@ class GraphBuilder:
         mixed = branches[0]
         if len(branches) > 1:
             mixed = f"{name}/concat"
-            self.layers.append(Concat(**{**part, "name": mixed, "inputs": tuple(branches)}))
-        project = Conv(
+            self.layers.append(
+                Concat.model_construct(**{**part, "name": mixed, "inputs": tuple(branches)})
+            )
+        project = Conv.model_construct(
             **{**part, "name": f"{name}/project", "inputs": (mixed, shortcut)},
             kernel=(1, 1),
             stride=(1, 1),
@@ -320,9 +328,13 @@ class GraphBuilder:
             bias=True,
             filters=None,
         )
-        scaled = Scale(**{**part, "name": f"{name}/scale", "inputs": (project.name,)}, factor=scale)
+        scaled = Scale.model_construct(
+            **{**part, "name": f"{name}/scale", "inputs": (project.name,)}, factor=scale
+        )
         self.layers += [project, scaled]
-        self.finish(common, Add(**{**common, "inputs": (shortcut, scaled.name)}), activation)
+        self.finish(
+            common, Add.model_construct(**{**common, "inputs": (shortcut, scaled.name)}), activation
+        )
 
     @staticmethod
     def merge_options(
@@ -545,12 +557,12 @@ class GraphBuilder:
                 return  # its body failed and said why
             raise resolver.fail("empty-aux", f"aux head '{name}' has no layers", statement.pos)
         self.aux_heads.append(
-            AuxHead(
+            AuxHead.model_construct(
                 name=name,
                 weight=weight,
                 tap=current,
                 output=output,
-                span=Span(line=statement.pos.line, column=statement.pos.column),
+                span=span_of(statement.pos),
             )
         )
 

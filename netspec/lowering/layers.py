@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from netspec.ir import (
     Activation,
@@ -28,6 +28,7 @@ from netspec.ir import (
     LayerBase,
     LocalResponseNorm,
     MaxPool,
+    Padding,
     SeparableConv,
     ZeroPad,
 )
@@ -39,7 +40,9 @@ ACTIVATIONS = (
     "relu", "relu6", "linear", "sigmoid", "tanh", "elu", "selu", "gelu", "silu", "swish",
     "softplus", "mish", "leaky_relu", "hard_sigmoid", "hard_swish", "softmax",
 )  # fmt: skip
-PADDINGS = ("same", "valid")
+PADDINGS: tuple[Padding, ...] = ("same", "valid")
+# A word from a fixed set of choices (`same`/`valid`).
+Choice = TypeVar("Choice", bound=str)
 # Layer words with nothing after them, beside `identity` and the activations.
 PLAIN_LAYERS = ("gap", "gmp", "flatten", "bn", "lrn")
 
@@ -63,9 +66,9 @@ class Defaults:
     """What a layer gets when it says nothing: Inception-style `same` padding and relu."""
 
     conv: Attributes = Attributes()
-    pool_padding: str = "same"
+    pool_padding: Padding = "same"
     dense: Attributes = Attributes()
-    batch_norm: BatchNormOptions = field(default_factory=BatchNormOptions)
+    batch_norm: BatchNormOptions = field(default_factory=BatchNormOptions.model_construct)
     lrn: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -103,17 +106,17 @@ def attributes(
 
 def choice_option(
     options: tuple[ast.Option, ...],
-    default: str,
-    choices: tuple[str, ...],
+    default: Choice,
+    choices: tuple[Choice, ...],
     resolver: Resolver,
     where: str,
-) -> str:
+) -> Choice:
     """The last of `options`, each of which must be a bare flag from `choices`."""
     chosen = default
     for option in options:
         if option.name not in choices or option.values:
             raise unknown_option(resolver, option, where, list(choices))
-        chosen = option.name
+        chosen = choices[choices.index(option.name)]
     return chosen
 
 
@@ -189,7 +192,9 @@ def _chain(common: dict[str, Any], parts: list[Part]) -> list[LayerBase]:
         last = index == len(parts) - 1
         node_name = name if last else f"{name}/{suffix}"
         place = {"name": node_name, "inputs": inputs, "part_of": "" if last else name}
-        nodes.append(kind(**{**common, **place, "written_as": written_as}, **fields))
+        nodes.append(
+            kind.model_construct(**{**common, **place, "written_as": written_as}, **fields)
+        )
         inputs = (node_name,)
     return nodes
 
@@ -240,7 +245,7 @@ def _conv_like(statement: ast.LayerStmt, defaults: Defaults, resolver: Resolver)
     return _normalized(kind, layer, fields, chosen, defaults)
 
 
-def _pad(statement: ast.LayerStmt, resolver: Resolver) -> dict[str, int]:
+def _pad(statement: ast.LayerStmt, resolver: Resolver) -> tuple[int, int, int, int]:
     """`pad 3` on every side, or `pad 0,1,0,1`: top, bottom, left, right."""
     values = statement.values
     if len(values) not in (1, 4):
@@ -258,7 +263,7 @@ def _pad(statement: ast.LayerStmt, resolver: Resolver) -> dict[str, int]:
             )
         sizes.append(int(number))
     top, bottom, left, right = sizes * 4 if len(sizes) == 1 else sizes
-    return {"top": top, "bottom": bottom, "left": left, "right": right}
+    return top, bottom, left, right
 
 
 def build_layer(
@@ -276,14 +281,14 @@ def build_layer(
                 "invalid-value", "pool to a grid like 4x4, without a stride", statement.kernel.pos
             )
         adaptive = AdaptiveMaxPool if kind == "maxpool" else AdaptiveAvgPool
-        return [adaptive(**common, grid=grid)]
+        return [adaptive.model_construct(**common, grid=grid)]
     if kind in ("maxpool", "avgpool"):
         assert statement.kernel is not None
         # Without `/S` a pool steps by its window, as Keras' pooling layers do.
         window, stride = _window(statement.kernel, resolver, default_stride=None)
         pool = MaxPool if kind == "maxpool" else AvgPool
         padding = choice_option(options, defaults.pool_padding, PADDINGS, resolver, kind)
-        return [pool(**common, window=window, stride=stride, padding=padding)]
+        return [pool.model_construct(**common, window=window, stride=stride, padding=padding)]
     if kind == "dense":
         assert statement.size is not None
         chosen = attributes(options, defaults.dense, resolver, "dense")
@@ -291,22 +296,33 @@ def build_layer(
         return _chain(common, _normalized("dense", Dense, {"units": units}, chosen, defaults))
     if kind == "dropout":
         assert statement.size is not None
-        return [Dropout(**common, rate=resolver.fraction(statement.size, "a dropout rate"))]
+        return [
+            Dropout.model_construct(
+                **common, rate=resolver.fraction(statement.size, "a dropout rate")
+            )
+        ]
     if kind == "pad":
-        return [ZeroPad(**common, **_pad(statement, resolver))]
+        top, bottom, left, right = _pad(statement, resolver)
+        return [ZeroPad.model_construct(**common, top=top, bottom=bottom, left=left, right=right)]
     if kind == "bn":
         return [
-            BatchNorm(**common, options=batch_norm_options(options, defaults.batch_norm, resolver))
+            BatchNorm.model_construct(
+                **common, options=batch_norm_options(options, defaults.batch_norm, resolver)
+            )
         ]
     if kind == "lrn":
-        return [LocalResponseNorm(**common, **{**defaults.lrn, **lrn_options(options, resolver)})]
+        return [
+            LocalResponseNorm.model_construct(
+                **common, **{**defaults.lrn, **lrn_options(options, resolver)}
+            )
+        ]
     if options:
         raise resolver.fail("unknown-option", f"{kind} takes no options", options[0].pos)
     if kind in ACTIVATIONS:
-        return [Activation(**common, function=kind)]
+        return [Activation.model_construct(**common, function=kind)]
     plain: dict[str, type[LayerBase]] = {
         "gap": GlobalAvgPool,
         "gmp": GlobalMaxPool,
         "flatten": Flatten,
     }
-    return [plain[kind](**common)]
+    return [plain[kind].model_construct(**common)]

@@ -13,7 +13,6 @@ from netspec.ir import (
     DatasetConfig,
     OptimizerConfig,
     ScheduleConfig,
-    Span,
     TrainConfig,
 )
 from netspec.ir.training import FILE_DATASETS, DatasetName
@@ -29,6 +28,7 @@ from netspec.lowering.values import (
     LARGEST_SIZE,
     Invalid,
     Resolver,
+    span_of,
     unknown_option,
     with_suggestion,
 )
@@ -236,7 +236,7 @@ _EXAMPLE_PATHS = {"folder": "images/", "tfrecord": "shards/"}
 
 
 def _dataset(line: ast.SettingLine, resolver: Resolver) -> DatasetConfig:
-    span = Span(line=line.pos.line, column=line.pos.column)
+    span = span_of(line.pos)
     words = line.words
     first = words[0] if words else None
     if not isinstance(first, ast.Option) or first.values or first.name not in DATASETS:

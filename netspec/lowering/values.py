@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from netspec.diagnostics import Diagnostic, error
+from netspec.ir import Span
 from netspec.syntax import ast
 
 # Past TensorFlow's int32 shape limit a size is a typo, not a network; the bound also keeps
@@ -16,6 +17,10 @@ LARGEST_SIZE = 2**31 - 1
 
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+def span_of(pos: ast.Pos) -> Span:
+    return Span.model_construct(line=pos.line, column=pos.column)
 
 
 class Invalid(Exception):
