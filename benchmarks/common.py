@@ -35,18 +35,22 @@ def median(values: Sequence[float]) -> float:
 def machine() -> dict[str, object]:
     import os
 
+    from compiler.hardware import cpu_name
+
     return {
+        "cpu": cpu_name(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
     }
 
 
-def write_results(name: str, rows: list[dict[str, object]], table: Table) -> Path:
+def write_results(name: str, rows: list[dict[str, object]], *tables: Table) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
     console = Console()
-    console.print(table)
+    for table in tables:
+        console.print(table)
     console.print(f"wrote {path.relative_to(ROOT)}")
     return path
