@@ -23,8 +23,12 @@ def time_command(argv: Sequence[str], repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run(
+            argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         times.append(time.perf_counter() - start)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr}")
     return times
 
 
