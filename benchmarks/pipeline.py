@@ -136,7 +136,7 @@ def measure(spec: str, steps: int, batches: int, repeat: int) -> dict[str, objec
 
     # The model as `netspec train` runs it by default on this machine.
     strategy = tf.distribute.get_strategy()
-    policy = policy_name(None)
+    policy = policy_name(None, network)
     with dtype_policy(policy):
         models = build_models(network)
     setting = Setting(config.batch, steps, False, policy != "float32", steps_per_execution=1)

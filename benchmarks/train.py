@@ -83,11 +83,11 @@ def main() -> None:
 
 
 def describe(setting: Setting, strategy: Any) -> str:
-    from compiler.precision import policy_name
+    from compiler.precision import mixed_policy
 
     parts = [
         f"{strategy.num_replicas_in_sync} replica(s)",
-        policy_name(setting.mixed_precision),
+        mixed_policy() if setting.mixed_precision else "float32",
         "XLA" if setting.jit else "no XLA",
         f"{setting.steps_per_execution} step(s) per execution",
     ]
@@ -105,7 +105,7 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
     from netspec.api import compile_file
 
     network = compile_file(ROOT / "specs" / f"{spec}.ns")
-    policy = policy_name(setting.mixed_precision)
+    policy = policy_name(setting.mixed_precision, network)
     with strategy.scope(), dtype_policy(policy):
         generated = build_models(network)
         written = HANDWRITTEN[spec](network.classes)

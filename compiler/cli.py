@@ -198,7 +198,8 @@ def train(
         typer.Option(
             "--mixed-precision/--no-mixed-precision",
             help="Compute in float16 on GPUs, bfloat16 on CPUs; float32 weights. Default: on "
-            "for CPUs with AMX (measured faster), off elsewhere.",
+            "where measured faster: CPUs with AMX, and CPUs with AVX-512 BF16 for networks "
+            "that compute at least 50 FLOPs per activation byte; off on GPUs.",
             show_default=False,
             rich_help_panel=COMPUTE,
         ),

@@ -12,6 +12,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netspec.analysis.report import Totals
 
 # fp32 FLOPs per core per cycle: two FMA units of 16 lanes (AVX-512), 8 lanes (AVX2+FMA).
 FLOAT32_PER_CYCLE = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
@@ -19,6 +23,12 @@ FLOAT32_PER_CYCLE = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
 # neither converts to float32 and runs at the float32 rate.
 BFLOAT16_PER_CYCLE = (("amx_bf16", 1024), ("avx512_bf16", 128), *FLOAT32_PER_CYCLE)
 FLOPS_PER_CYCLE = {"float32": FLOAT32_PER_CYCLE, "bfloat16": BFLOAT16_PER_CYCLE}
+
+# bfloat16 against float32 training speed on a Zen 5 EPYC (AVX-512 BF16, no AMX), by the
+# network's arithmetic intensity (training FLOPs per byte of kept activations):
+# mobilenet_v2 21: 0.78x; fashion_mnist 31: 0.95-1.10x; squeezenet1_1 74: 1.98x;
+# cifar_trimmed, googlenet, inception_v3 226-265: 1.25-1.54x.
+BFLOAT16_MIN_FLOPS_PER_BYTE = 50.0
 
 CPUFREQ = Path("/sys/devices/system/cpu/cpu0/cpufreq")
 _RATED_CLOCK = re.compile(r"@\s*([\d.]+)\s*GHz", re.IGNORECASE)
@@ -155,6 +165,26 @@ def cpu_peak(
     return Peak(cores * hertz * per_cycle, cores, hertz, clock_source, per_cycle, per_cycle_source)
 
 
-def training_flops_per_image(macs: int) -> float:
-    """Forward (2 FLOPs per multiply-add) plus backward (about twice the forward)."""
-    return 2 * macs * 3
+def training_flops_per_image(totals: Totals) -> float:
+    """Forward (2 FLOPs per multiply-add) plus backward (about twice the forward), through
+    the network and its aux heads, which train with it."""
+    return 2 * (totals.macs + (totals.aux_macs or 0)) * 3
+
+
+def arithmetic_intensity(totals: Totals) -> float:
+    """Training FLOPs per byte of the layer outputs a training step keeps (fp32), per
+    image: low for networks of thin layers on large maps, whose steps move memory more than
+    they multiply."""
+    assert totals.training_activation_bytes  # only networks that build whole train
+    return training_flops_per_image(totals) / totals.training_activation_bytes
+
+
+def bfloat16_pays(flags: set[str], flops_per_byte: float) -> bool:
+    """Whether bfloat16 trains a network of this arithmetic intensity faster than float32
+    on a CPU with these flags (benchmarks/precision.py, README Performance). AMX runs
+    bfloat16 at 16x its float32 rate: always. AVX-512 BF16 alone (Zen 4, Zen 5) doubles the
+    rate of the arithmetic but not of the memory traffic and the casts around each layer:
+    only networks that compute much per byte gain."""
+    if "amx_bf16" in flags:
+        return True
+    return "avx512_bf16" in flags and flops_per_byte >= BFLOAT16_MIN_FLOPS_PER_BYTE

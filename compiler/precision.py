@@ -8,7 +8,9 @@ from contextlib import contextmanager
 import keras
 import tensorflow as tf
 
-from compiler.hardware import cpu_flags
+from compiler.hardware import arithmetic_intensity, bfloat16_pays, cpu_flags
+from netspec.analysis.analyse import analyse
+from netspec.ir import Network
 
 
 def mixed_policy() -> str:
@@ -19,17 +21,20 @@ def mixed_policy() -> str:
     return "mixed_bfloat16"
 
 
-def mixed_by_default() -> bool:
-    """Measured (README, Performance): on a CPU with AMX, bfloat16 trains cifar_trimmed 1.6x
-    faster than float32 and learns as well. With AVX-512 BF16 but no AMX (a Zen 5 EPYC) it
-    learned as well but trained fashion_mnist about 0.7x as fast: opt in there."""
-    return not tf.config.list_physical_devices("GPU") and "amx_bf16" in cpu_flags()
+def mixed_by_default(network: Network) -> bool:
+    """On CPUs where bfloat16 trains this network faster than float32 (it learns as well:
+    README, Performance); GPUs opt in."""
+    if tf.config.list_physical_devices("GPU"):
+        return False
+    totals = analyse(network).totals
+    assert totals is not None  # only networks that check without errors train
+    return bfloat16_pays(cpu_flags(), arithmetic_intensity(totals))
 
 
-def policy_name(mixed: bool | None) -> str:
-    """`mixed` None: the default for this machine."""
+def policy_name(mixed: bool | None, network: Network) -> str:
+    """`mixed` None: the default for this machine and this network."""
     if mixed is None:
-        mixed = mixed_by_default()
+        mixed = mixed_by_default(network)
     return mixed_policy() if mixed else "float32"
 
 

@@ -229,7 +229,7 @@ class Throughput:
     ) -> Throughput:
         totals = analyse(network).totals
         assert totals is not None  # the CLI trains only networks that check without errors
-        flops = training_flops_per_image(totals.macs + (totals.aux_macs or 0))
+        flops = training_flops_per_image(totals)
         if options.peak_tflops:
             replicas = strategy.num_replicas_in_sync
             peak = options.peak_tflops * 1e12 * replicas

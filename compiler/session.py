@@ -257,7 +257,7 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
         norm = normalization(data, config)
     _, test_batches = make_datasets(data, config, config.batch, norm, input_shard(strategy))
 
-    policy = policy_name(options.mixed_precision)
+    policy = policy_name(options.mixed_precision, network)
     with strategy.scope(), dtype_policy(policy):
         models = build_models(network)
         optimizer = wrap_optimizer(

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from compiler.hardware import cpu_name, cpu_peak, training_flops_per_image
+from compiler.hardware import (
+    BFLOAT16_MIN_FLOPS_PER_BYTE,
+    arithmetic_intensity,
+    bfloat16_pays,
+    cpu_name,
+    cpu_peak,
+    training_flops_per_image,
+)
+from netspec.analysis.report import Totals
+from netspec.api import check_file
+from tests.helpers import SPECS
 
 CORES = len(os.sched_getaffinity(0))
 # No cpufreq directory: the clock comes from the cpuinfo text under test, on any machine.
@@ -101,5 +111,48 @@ def test_without_cpufreq_or_cpu_mhz_the_model_name_gives_the_rated_clock() -> No
     assert (peak.hertz, peak.clock_source) == (2e9, "model name")
 
 
-def test_a_training_step_costs_three_forward_passes() -> None:
-    assert training_flops_per_image(1_000) == 6_000
+def totals(macs: int, aux_macs: int | None, activation_bytes: int | None = None) -> Totals:
+    return Totals.model_construct(
+        macs=macs, aux_macs=aux_macs, training_activation_bytes=activation_bytes
+    )
+
+
+def test_a_training_step_costs_three_forward_passes_aux_heads_included() -> None:
+    assert training_flops_per_image(totals(1_000, 500)) == 9_000
+    # Where an aux head cannot be built, the network alone.
+    assert training_flops_per_image(totals(1_000, None)) == 6_000
+
+
+def test_arithmetic_intensity_is_training_flops_per_kept_activation_byte() -> None:
+    assert arithmetic_intensity(totals(1_000, 500, activation_bytes=90)) == 100
+
+
+@pytest.mark.parametrize(
+    ("flags", "flops_per_byte", "pays"),
+    [
+        ("avx512f avx512_bf16 amx_bf16", 1, True),  # AMX: 16x float32's rate
+        ("avx512f avx512_bf16", BFLOAT16_MIN_FLOPS_PER_BYTE / 2, False),  # memory-bound
+        ("avx512f avx512_bf16", BFLOAT16_MIN_FLOPS_PER_BYTE, True),
+        ("avx512f avx2 fma", 1e6, False),  # emulated bfloat16
+    ],
+)
+def test_bfloat16_is_the_default_where_it_trains_faster(
+    flags: str, flops_per_byte: float, pays: bool
+) -> None:
+    assert bfloat16_pays(set(flags.split()), flops_per_byte) is pays
+
+
+@pytest.mark.parametrize(
+    ("spec", "pays"),
+    [
+        ("fashion_mnist", False),  # measured 0.95-1.10x
+        ("zoo/mobilenet_v2", False),  # 0.78x
+        ("zoo/squeezenet1_1", True),  # 1.98x
+        ("cifar_trimmed", True),  # 1.25-1.43x
+        ("googlenet", True),  # 1.54x
+    ],
+)
+def test_on_avx512_bf16_the_default_follows_the_measurements(spec: str, pays: bool) -> None:
+    totals = check_file(SPECS / f"{spec}.ns").totals
+    assert totals is not None
+    assert bfloat16_pays({"avx512f", "avx512_bf16"}, arithmetic_intensity(totals)) is pays
