@@ -454,8 +454,10 @@ def evaluate(
     ] = None,
     verbose: Verbose = False,
 ) -> None:
-    """Top-1/top-5 accuracy, loss, per-class accuracy and the confusion matrix on the
-    test split; also written to the run's evaluation.json."""
+    """Top-1/top-5 accuracy, loss, per-class accuracy and confusion matrix on the test split.
+
+    Also written to the run's evaluation.json.
+    """
     import_tensorflow(verbose)
     from rich.table import Table
 

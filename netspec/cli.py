@@ -258,8 +258,10 @@ def runs(
 
 @app.command()
 def lsp() -> None:
-    """Run the language server on stdin/stdout, for editors: diagnostics as you type,
-    hover, go-to-definition of modules, completion."""
+    """Run the language server (stdin/stdout) for editors.
+
+    Diagnostics as you type, hover, go-to-definition of modules, completion.
+    """
     # pygls loads here only: `check` never pays for it.
     from netspec.lsp.server import serve
 
