@@ -13,13 +13,12 @@ the activations a step keeps (its arithmetic intensity, which the default is key
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from rich.table import Table
 
 from benchmarks.common import ROOT, median, write_results
-from benchmarks.train import Setting, stepper
+from benchmarks.train import Setting, stepper, synthetic_batches, timed_alternately
 
 POLICIES = ("float32", "mixed_bfloat16")
 
@@ -60,8 +59,6 @@ def main() -> None:
 
 
 def measure(spec: str, batch: int, steps: int, repeat: int) -> dict[str, Any]:
-    import tensorflow as tf
-
     from compiler.build import build_models
     from compiler.distribute import choose_strategy
     from compiler.hardware import arithmetic_intensity, training_flops_per_image
@@ -79,20 +76,7 @@ def measure(spec: str, batch: int, steps: int, repeat: int) -> dict[str, Any]:
         with strategy.scope(), dtype_policy(policy):
             models = build_models(network)
         runners[policy] = stepper(models, network.classes, setting, strategy, policy)
-    source = network.input
-    images = tf.random.uniform((batch, source.height, source.width, source.channels))
-    labels = tf.random.uniform((batch,), maxval=network.classes, dtype=tf.int32)
-    iterator = iter(tf.data.Dataset.from_tensors((images, labels)).repeat())
-    for run in runners.values():  # trace, compile and warm up outside the timing
-        run(iterator, 1)
-        run(iterator, 1)
-    seconds: dict[str, list[float]] = {policy: [] for policy in runners}
-    for round_ in range(repeat):
-        order = list(runners.items())
-        for policy, run in order if round_ % 2 == 0 else reversed(order):
-            start = time.perf_counter()
-            run(iterator, steps)
-            seconds[policy].append(time.perf_counter() - start)
+    seconds = timed_alternately(runners, iter(synthetic_batches(network, batch)), steps, repeat)
     rates = {policy: steps * batch / median(s) for policy, s in seconds.items()}
     return {
         "spec": spec,

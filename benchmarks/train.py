@@ -95,7 +95,6 @@ def describe(setting: Setting, strategy: Any) -> str:
 
 
 def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str, object]:
-    import tensorflow as tf
 
     from benchmarks.handwritten import HANDWRITTEN, googlenet_inference
     from compiler.build import BuiltModels, build_models
@@ -115,22 +114,11 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
         "netspec": stepper(generated, network.classes, setting, strategy, policy),
         "handwritten": stepper(handwritten, network.classes, setting, strategy, policy),
     }
-    source = network.input
-    images = tf.random.uniform((setting.batch, source.height, source.width, source.channels))
-    labels = tf.random.uniform((setting.batch,), maxval=network.classes, dtype=tf.int32)
-    batches = tf.data.Dataset.from_tensors((images, labels)).repeat()
+    batches = synthetic_batches(network, setting.batch)
     iterator = iter(strategy.experimental_distribute_dataset(batches))
-    for run in runners.values():  # trace, compile and warm up outside the timing
-        run(iterator, setting.steps_per_execution)
-        run(iterator, setting.steps_per_execution)
-    seconds: dict[str, list[float]] = {name: [] for name in runners}
-    for round_ in range(repeat):
-        # Alternate which model goes first, so neither always follows the other's run.
-        order = list(runners.items())
-        for name, run in order if round_ % 2 == 0 else reversed(order):
-            start = time.perf_counter()
-            run(iterator, setting.steps)
-            seconds[name].append(time.perf_counter() - start)
+    seconds = timed_alternately(
+        runners, iterator, setting.steps, repeat, warm_up=setting.steps_per_execution
+    )
     rates = {name: setting.steps * setting.batch / median(s) for name, s in seconds.items()}
     # The same figure `netspec train` prints: static FLOPs against the peak at this precision.
     throughput = Throughput.of(network, RunOptions(), strategy, policy)
@@ -148,6 +136,35 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
         "mfu": throughput.mfu(rates["netspec"]),
         "seconds": seconds,
     }
+
+
+def synthetic_batches(network: Any, batch: int) -> Any:
+    """One random batch of the network's input size, repeated: no input pipeline cost."""
+    import tensorflow as tf
+
+    source = network.input
+    images = tf.random.uniform((batch, source.height, source.width, source.channels))
+    labels = tf.random.uniform((batch,), maxval=network.classes, dtype=tf.int32)
+    return tf.data.Dataset.from_tensors((images, labels)).repeat()
+
+
+def timed_alternately(
+    runners: dict[str, Any], iterator: Any, steps: int, repeat: int, warm_up: int = 1
+) -> dict[str, list[float]]:
+    """Seconds of `repeat` timed runs of `steps` per runner, after two untimed runs of
+    `warm_up` steps each (tracing, compiling). The runners alternate, each going first in
+    every other round, so that none always follows another's run."""
+    for run in runners.values():
+        run(iterator, warm_up)
+        run(iterator, warm_up)
+    seconds: dict[str, list[float]] = {name: [] for name in runners}
+    for round_ in range(repeat):
+        order = list(runners.items())
+        for name, run in order if round_ % 2 == 0 else reversed(order):
+            start = time.perf_counter()
+            run(iterator, steps)
+            seconds[name].append(time.perf_counter() - start)
+    return seconds
 
 
 def stepper(models: Any, classes: int, setting: Setting, strategy: Any, policy: str) -> Any:
