@@ -17,8 +17,8 @@ import keras
 from keras import KerasTensor as Tensor
 
 from compiler.layers import LocalResponseNormalization
+from netspec import ir
 from netspec.ir import Network
-from netspec.ir import layers as ir
 
 
 def keras_name(ir_name: str) -> str:

@@ -1,41 +1,33 @@
 """The IR: immutable pydantic models of the expanded, named layer graph that later stages
 read, each layer kind with its static rule."""
 
-from netspec.ir.facts import Facts, ReceptiveField, Shape, ShapeError
-from netspec.ir.layers import (
+from netspec.ir.base import BatchNormOptions, Frozen, LayerBase, Padding, Role, Span
+from netspec.ir.basic import (
     Activation,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Flatten,
+    InputLayer,
+    LocalResponseNorm,
+    Scale,
+    ZeroPad,
+)
+from netspec.ir.convs import Conv, DepthwiseConv, SeparableConv, SlidingWindow
+from netspec.ir.facts import Facts, ReceptiveField, Shape, ShapeError
+from netspec.ir.layers import Layer
+from netspec.ir.merges import Add, Concat, Multiply
+from netspec.ir.network import AuxHead, Network
+from netspec.ir.pools import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
     AdaptivePool,
-    Add,
     AvgPool,
-    BatchNorm,
-    BatchNormOptions,
-    Concat,
-    Conv,
-    Dense,
-    DepthwiseConv,
-    Dropout,
-    Flatten,
-    Frozen,
     GlobalAvgPool,
     GlobalMaxPool,
-    InputLayer,
-    Layer,
-    LayerBase,
-    LocalResponseNorm,
     MaxPool,
-    Multiply,
-    Padding,
-    Role,
-    Scale,
-    SeparableConv,
-    SlidingWindow,
-    Span,
     WindowPool,
-    ZeroPad,
 )
-from netspec.ir.network import AuxHead, Network
 from netspec.ir.training import (
     AugmentConfig,
     DatasetConfig,

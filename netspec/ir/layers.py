@@ -1,5 +1,5 @@
-"""Layer kinds of the IR graph: one frozen model per kind, told apart by `kind`, each with its
-static rule (`facts`).
+"""`Layer`: the union of the IR graph's layer kinds, one frozen model per kind (defined in
+base, basic, convs, pools and merges), told apart by `kind`, each with its static rule.
 
 A layer names its inputs; the network lists layers in an order where every input comes
 first. Adding a kind: docs/architecture.md.
@@ -11,7 +11,6 @@ from typing import Annotated
 
 from pydantic import Field
 
-from netspec.ir.base import BatchNormOptions, Frozen, LayerBase, Padding, Role, Span
 from netspec.ir.basic import (
     Activation,
     BatchNorm,
@@ -23,17 +22,15 @@ from netspec.ir.basic import (
     Scale,
     ZeroPad,
 )
-from netspec.ir.convs import Conv, DepthwiseConv, SeparableConv, SlidingWindow
+from netspec.ir.convs import Conv, DepthwiseConv, SeparableConv
 from netspec.ir.merges import Add, Concat, Multiply
 from netspec.ir.pools import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
-    AdaptivePool,
     AvgPool,
     GlobalAvgPool,
     GlobalMaxPool,
     MaxPool,
-    WindowPool,
 )
 
 Layer = Annotated[
@@ -59,38 +56,4 @@ Layer = Annotated[
     | Add
     | Multiply,
     Field(discriminator="kind"),
-]
-
-__all__ = [
-    "Activation",
-    "AdaptiveAvgPool",
-    "AdaptiveMaxPool",
-    "AdaptivePool",
-    "Add",
-    "AvgPool",
-    "BatchNorm",
-    "BatchNormOptions",
-    "Concat",
-    "Conv",
-    "Dense",
-    "DepthwiseConv",
-    "Dropout",
-    "Flatten",
-    "Frozen",
-    "GlobalAvgPool",
-    "GlobalMaxPool",
-    "InputLayer",
-    "Layer",
-    "LayerBase",
-    "LocalResponseNorm",
-    "MaxPool",
-    "Multiply",
-    "Padding",
-    "Role",
-    "Scale",
-    "SeparableConv",
-    "SlidingWindow",
-    "Span",
-    "WindowPool",
-    "ZeroPad",
 ]

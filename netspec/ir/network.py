@@ -6,7 +6,9 @@ from functools import cached_property
 
 from pydantic import Field, model_validator
 
-from netspec.ir.layers import Frozen, InputLayer, Layer, Span
+from netspec.ir.base import Frozen, Span
+from netspec.ir.basic import InputLayer
+from netspec.ir.layers import Layer
 from netspec.ir.training import TrainConfig
 
 

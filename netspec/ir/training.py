@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from netspec.ir.layers import Frozen, Span
+from netspec.ir.base import Frozen, Span
 
 DatasetName = Literal[
     "cifar10", "cifar100", "mnist", "fashion_mnist", "folder", "tfrecord", "synthetic"
