@@ -120,6 +120,7 @@ def measure(spec: str, steps: int, batches: int, repeat: int) -> dict[str, objec
     from compiler.build import build_models
     from compiler.pipeline import make_datasets
     from compiler.precision import dtype_policy, policy_name
+    from netspec.analysis.analyse import analyse
     from netspec.api import compile_file
 
     network = compile_file(ROOT / "specs" / f"{spec}.ns")
@@ -136,7 +137,9 @@ def measure(spec: str, steps: int, batches: int, repeat: int) -> dict[str, objec
 
     # The model as `netspec train` runs it by default on this machine.
     strategy = tf.distribute.get_strategy()
-    policy = policy_name(None, network)
+    totals = analyse(network).totals
+    assert totals is not None
+    policy = policy_name(None, totals)
     with dtype_policy(policy):
         models = build_models(network)
     setting = Setting(config.batch, steps, False, policy != "float32", steps_per_execution=1)

@@ -101,10 +101,13 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
     from compiler.precision import dtype_policy, policy_name
     from compiler.runner import Throughput
     from compiler.session import RunOptions
+    from netspec.analysis.analyse import analyse
     from netspec.api import compile_file
 
     network = compile_file(ROOT / "specs" / f"{spec}.ns")
-    policy = policy_name(setting.mixed_precision, network)
+    totals = analyse(network).totals
+    assert totals is not None
+    policy = policy_name(setting.mixed_precision, totals)
     with strategy.scope(), dtype_policy(policy):
         generated = build_models(network)
         written = HANDWRITTEN[spec](network.classes)
@@ -121,7 +124,7 @@ def measure(spec: str, setting: Setting, strategy: Any, repeat: int) -> dict[str
     )
     rates = {name: setting.steps * setting.batch / median(s) for name, s in seconds.items()}
     # The same figure `netspec train` prints: static FLOPs against the peak at this precision.
-    throughput = Throughput.of(network, RunOptions(), strategy, policy)
+    throughput = Throughput.of(totals, RunOptions(), strategy, policy)
     return {
         "spec": spec,
         "batch": setting.batch,

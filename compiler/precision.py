@@ -9,8 +9,7 @@ import keras
 import tensorflow as tf
 
 from compiler.hardware import arithmetic_intensity, bfloat16_pays, cpu_flags
-from netspec.analysis.analyse import analyse
-from netspec.ir import Network
+from netspec.analysis.report import Totals
 
 
 def mixed_policy() -> str:
@@ -21,20 +20,18 @@ def mixed_policy() -> str:
     return "mixed_bfloat16"
 
 
-def mixed_by_default(network: Network) -> bool:
-    """On CPUs where bfloat16 trains this network faster than float32 (it learns as well:
-    README, Performance); GPUs opt in."""
+def mixed_by_default(totals: Totals) -> bool:
+    """On CPUs where bfloat16 trains a network of these static totals faster than float32
+    (it learns as well: README, Performance); GPUs opt in."""
     if tf.config.list_physical_devices("GPU"):
         return False
-    totals = analyse(network).totals
-    assert totals is not None  # only networks that check without errors train
     return bfloat16_pays(cpu_flags(), arithmetic_intensity(totals))
 
 
-def policy_name(mixed: bool | None, network: Network) -> str:
-    """`mixed` None: the default for this machine and this network."""
+def policy_name(mixed: bool | None, totals: Totals) -> str:
+    """`mixed` None: the default for this machine and a network of these static totals."""
     if mixed is None:
-        mixed = mixed_by_default(network)
+        mixed = mixed_by_default(totals)
     return mixed_policy() if mixed else "float32"
 
 

@@ -32,7 +32,7 @@ from compiler.optim import learning_rate
 from compiler.precise_bn import DEFAULT_BATCHES, make_recompute
 from compiler.run_dir import write_metrics
 from compiler.session import RunOptions, Session, dataset_errors, fail, prepare
-from netspec.analysis.analyse import analyse
+from netspec.analysis.report import Totals
 from netspec.ir import Network
 
 # Measured here (README, Performance): 8 steps per call trained Fashion-MNIST's 25 ms steps
@@ -92,7 +92,7 @@ class _Loop:
     @classmethod
     def of(cls, session: Session, termination: Termination) -> _Loop:
         strategy, options = session.strategy, session.options
-        throughput = Throughput.of(session.network, options, strategy, session.policy)
+        throughput = Throughput.of(session.totals, options, strategy, session.policy)
         bn_batches = DEFAULT_BATCHES if options.bn_batches is None else options.bn_batches
         return cls(
             steps=make_steps(
@@ -225,10 +225,8 @@ class Throughput:
 
     @classmethod
     def of(
-        cls, network: Network, options: RunOptions, strategy: tf.distribute.Strategy, policy: str
+        cls, totals: Totals, options: RunOptions, strategy: tf.distribute.Strategy, policy: str
     ) -> Throughput:
-        totals = analyse(network).totals
-        assert totals is not None  # the CLI trains only networks that check without errors
         flops = training_flops_per_image(totals)
         if options.peak_tflops:
             replicas = strategy.num_replicas_in_sync

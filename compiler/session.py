@@ -25,6 +25,8 @@ from compiler.position import Position
 from compiler.precision import dtype_policy, policy_name, wrap_optimizer
 from compiler.run_dir import default_run_dir, newest_run_dir, read_history, write_atomically
 from compiler.streaming import input_shard, naming_unreadable_images
+from netspec.analysis.analyse import analyse
+from netspec.analysis.report import Totals
 from netspec.diagnostics import Diagnostic, error
 from netspec.ir import DatasetConfig, Network, Span, TrainConfig
 from netspec.ir.training import FILE_DATASETS, DatasetName
@@ -96,6 +98,8 @@ class Session:
     normalization: Normalization
     global_batch: int
     steps_per_epoch: int
+    # The static analysis' figures: the precision default and the MFU read them.
+    totals: Totals
     policy: str
     models: BuiltModels
     optimizer: keras.optimizers.Optimizer
@@ -257,7 +261,9 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
         norm = normalization(data, config)
     _, test_batches = make_datasets(data, config, config.batch, norm, input_shard(strategy))
 
-    policy = policy_name(options.mixed_precision, network)
+    totals = analyse(network).totals
+    assert totals is not None  # the CLI trains only networks that check without errors
+    policy = policy_name(options.mixed_precision, totals)
     with strategy.scope(), dtype_policy(policy):
         models = build_models(network)
         optimizer = wrap_optimizer(
@@ -296,6 +302,7 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
         normalization=norm,
         global_batch=config.batch,
         steps_per_epoch=steps,
+        totals=totals,
         policy=policy,
         models=models,
         optimizer=optimizer,
