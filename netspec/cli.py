@@ -41,7 +41,7 @@ _SIZE = re.compile(r"^(\d+)(?:x(\d+)(?:x(\d+))?)?$")
 
 def console(*, stderr: bool = False) -> Console:
     # Wide enough for the layer table when output is piped (CI logs, files). No emoji codes:
-    # `:name:` in a spec or a path is text (and rich's emoji table costs 3 ms to load).
+    # `:name:` in a spec or a path is text (and rich's emoji table takes 2 ms to load).
     stream = sys.stderr if stderr else sys.stdout
     return Console(
         width=None if stream.isatty() else 132, stderr=stderr, highlight=False, emoji=False
