@@ -33,8 +33,9 @@ CLASSIFIER = "gap\ndense classes\n"
 TERMINAL_NAME = re.compile(r"(?<![\w'])_*[A-Z][A-Z0-9_]+(?![\w'])|__(?:ANON|anon)|\$END")
 
 
-# Every IR layer kind at least once, on a small input: for the tests that must cover each.
-EVERY_KIND_HEADER = "network t\ninput 8x8x4\nclasses 3\n"
+# A small input for specs that Keras builds in tests; EVERY_KIND uses it.
+SMALL_HEADER = "network t\ninput 8x8x4\nclasses 3\n"
+# Every IR layer kind at least once: for the tests that must cover each.
 EVERY_KIND = """\
 conv 3x3 8 bn
 lrn

@@ -16,7 +16,7 @@ from compiler.layers import LocalResponseNormalization
 from compiler.precision import dtype_policy
 from netspec.api import compile_file, compile_text
 from netspec.ir import Layer
-from tests.helpers import EVERY_KIND, EVERY_KIND_HEADER
+from tests.helpers import EVERY_KIND, SMALL_HEADER
 
 pytestmark = pytest.mark.keras
 
@@ -39,7 +39,7 @@ def test_lrn_follows_caffes_formula() -> None:
 
 def test_every_layer_kind_runs_under_the_bfloat16_policy() -> None:
     # `netspec train` defaults to bfloat16 on AMX CPUs: LRN has no bfloat16 kernel.
-    network = compile_text(EVERY_KIND_HEADER + EVERY_KIND)
+    network = compile_text(SMALL_HEADER + EVERY_KIND)
     assert {type(layer) for layer in network.layers} == set(
         typing.get_args(typing.get_args(Layer)[0])
     )
@@ -54,7 +54,7 @@ def test_every_layer_kind_runs_under_the_bfloat16_policy() -> None:
 
 def test_residual_merge_adds_the_scaled_projection_then_relu() -> None:
     network = compile_text(
-        EVERY_KIND_HEADER
+        SMALL_HEADER
         + (
             "conv 3x3 4\n"
             "branch: conv 1x1 2\n"
@@ -84,7 +84,7 @@ def test_residual_merge_adds_the_scaled_projection_then_relu() -> None:
 
 def test_linear_residual_skips_the_activation() -> None:
     network = compile_text(
-        EVERY_KIND_HEADER
+        SMALL_HEADER
         + ("conv 1x1 4\nbranch: conv 1x1 2\nmerge residual scale=1 linear\ngap\ndense classes\n")
     )
     model = build_models(network).inference
@@ -94,7 +94,7 @@ def test_linear_residual_skips_the_activation() -> None:
 
 def test_aux_heads_are_training_outputs_only() -> None:
     network = compile_text(
-        EVERY_KIND_HEADER
+        SMALL_HEADER
         + (
             "conv 3x3 8\naux side weight=0.5:\n  gap\n  dense classes\nconv 3x3 8\ngap\n"
             "dense classes\n"
@@ -154,7 +154,7 @@ def test_build_command_writes_the_model(tmp_path: Path) -> None:
 
 def test_build_command_refuses_a_spec_with_errors(tmp_path: Path) -> None:
     spec = tmp_path / "bad.ns"
-    spec.write_text(EVERY_KIND_HEADER + "conv 3x3 8\nmaxpool 9x9 valid\ngap\ndense classes\n")
+    spec.write_text(SMALL_HEADER + "conv 3x3 8\nmaxpool 9x9 valid\ngap\ndense classes\n")
     done = netspec_cli("build", str(spec), "-o", str(tmp_path / "m.keras"))
     assert done.returncode == 1, done.stdout
     assert f"{spec}:5:1: error[window-too-large]" in done.stdout
@@ -164,9 +164,7 @@ def test_build_command_refuses_a_spec_with_errors(tmp_path: Path) -> None:
 def test_build_prints_the_specs_warnings_before_it_builds(tmp_path: Path) -> None:
     spec = tmp_path / "small.ns"
     # 8x8 -> 4x4 -> 2x2 -> 1x1 before the head: a collapse warning, still buildable
-    spec.write_text(
-        EVERY_KIND_HEADER + "conv 3x3/2 8\nmaxpool 2x2\nconv 3x3/2 8\ngap\ndense classes\n"
-    )
+    spec.write_text(SMALL_HEADER + "conv 3x3/2 8\nmaxpool 2x2\nconv 3x3/2 8\ngap\ndense classes\n")
     done = netspec_cli("build", str(spec), "-o", str(tmp_path / "m.keras"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{spec}:6:1: warning[collapse]" in done.stdout
