@@ -197,25 +197,23 @@ def totals_lines(report: Report) -> list[str]:
 
 
 def torchsummary_line(report: Report) -> str:
-    """torchsummary's four sizes in training mode (aux heads run), the eval-mode ones beside."""
+    """torchsummary's sizes in training mode, where the aux heads run, with the eval-mode
+    total beside; in MB."""
     inference = inference_sizes(report)
     assert inference is not None  # there are totals
     training = training_sizes(report)
-    shown = training or inference
-    line = (
-        f"torchsummary   input {shown.input_mb:.2f} MB, forward/backward pass "
-        f"{shown.forward_backward_mb:.2f} MB, params {shown.params_mb:.2f} MB, "
-        f"estimated total {shown.total_mb:.2f} MB"
-    )
-    if training is None:
-        return line + " of the inference model (an aux head cannot be built)"
     if not report.aux_heads:
-        return line
-    return line + (
-        f" with the aux heads, as in training (inference model: pass "
-        f"{inference.forward_backward_mb:.2f}, params {inference.params_mb:.2f}, total "
-        f"{inference.total_mb:.2f} MB)"
+        mode, shown = "", inference
+    elif training is None:
+        mode, shown = "without aux heads: ", inference
+    else:
+        mode, shown = "with aux heads: ", training
+    line = (
+        f"torchsummary   {mode}input {shown.input_mb:.2f}, forward/backward pass "
+        f"{shown.forward_backward_mb:.2f}, params {shown.params_mb:.2f}, estimated total "
+        f"{shown.total_mb:.2f} MB"
     )
+    return line if shown is inference else f"{line}; without: {inference.total_mb:.2f} MB"
 
 
 def at_input(report: Report) -> str:

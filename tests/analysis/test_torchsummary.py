@@ -20,6 +20,7 @@ from netspec.analysis.torchsummary import (
 )
 from netspec.api import check_file, check_text, compile_file, compile_text
 from netspec.render import torchsummary_line
+from tests.helpers import spec
 
 CLASSIC = Path("examples/googlenet_82x82.ns")
 # What the classic code calls the modules netspec names by kind, function or wrapper.
@@ -104,10 +105,17 @@ def test_in_eval_mode_the_aux_heads_do_not_run() -> None:
     assert printed(inference) == ("0.08", "12.37", "22.80", "35.24")
 
 
-def test_the_line_gives_the_training_printout_and_the_inference_one_beside_it() -> None:
-    line = torchsummary_line(check_file(CLASSIC))
-    assert "pass 12.61 MB, params 39.33 MB, estimated total 52.01 MB with the aux heads" in line
-    assert "(inference model: pass 12.37, params 22.80, total 35.24 MB)" in line
+def test_the_line_gives_the_training_printout_and_the_inference_total_beside_it() -> None:
+    assert torchsummary_line(check_file(CLASSIC)) == (
+        "torchsummary   with aux heads: input 0.08, forward/backward pass 12.61, params 39.33, "
+        "estimated total 52.01 MB; without: 35.24 MB"
+    )
+    no_aux = torchsummary_line(check_text(spec("conv 3x3 4\ngap\ndense classes\n")))
+    assert no_aux.startswith("torchsummary   input 0.01,") and "without" not in no_aux
+    # At 32x32 the aux heads' 4x4 pools cannot be built: the inference model alone.
+    small = check_file(CLASSIC, (32, 32, None))
+    assert small.totals is not None and small.totals.aux_params is None
+    assert torchsummary_line(small).startswith("torchsummary   without aux heads: input 0.01,")
 
 
 SMALL = """\
