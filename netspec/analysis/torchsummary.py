@@ -110,8 +110,8 @@ def module_calls(network: Network) -> dict[str, tuple[str, ...]]:
                 in_forward and isinstance(layer, (Activation, Dropout))
             ):
                 own.append(layer.function if isinstance(layer, Activation) else layer.kind)
-            if isinstance(layer, (SlidingWindow, Dense)) and layer.activation != "linear":
-                own += [] if in_forward else [layer.activation]
+            if isinstance(layer, (SlidingWindow, Dense)) and not in_forward:
+                own += [layer.activation] if layer.activation != "linear" else []
             calls[layer.name] = tuple(own)
         wrappers = [CONV_BLOCK] if statement.conv_block else []
         wrappers += [statement.instance] if statement.instance else []
