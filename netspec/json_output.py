@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from netspec.analysis.report import LayerReport, Report
+from netspec.analysis.torchsummary import inference_sizes, training_sizes
 from netspec.diagnostics import Diagnostic
 
 # Bumped when a field changes name, place or meaning; new fields do not bump it.
@@ -77,12 +78,15 @@ class DiagnosticJson(Model):
 
 
 class TorchSummaryJson(Model):
-    """torchsummary's sizes, in MB of 1024**2 bytes, for one example of the inference model."""
+    """What torchsummary prints for the network written as the classic PyTorch GoogLeNet
+    (README, "Checking a spec"): its sizes, in MB of 1024**2 bytes, for one example."""
 
     input_mb: float
     forward_backward_mb: float
     params_mb: float
     total_mb: float
+    modules: int = Field(description="The rows of its table: the hooked module calls.")
+    params: int = Field(description='Its "Total params": the hooked modules\' weights and biases.')
 
 
 class ReportJson(Model):
@@ -110,13 +114,19 @@ class ReportJson(Model):
     training_activation_bytes: int | None = Field(
         description="fp32 bytes of the layer outputs a training step keeps, per example."
     )
-    torchsummary: TorchSummaryJson | None
+    torchsummary: TorchSummaryJson | None = Field(
+        description="In eval mode: the inference model, the aux heads do not run."
+    )
+    torchsummary_training: TorchSummaryJson | None = Field(
+        description="In training mode, torchsummary's default: the aux heads run and count; "
+        "null where one cannot be built."
+    )
     diagnostics: list[DiagnosticJson]
 
     @classmethod
     def of(cls, report: Report) -> ReportJson:
         totals = report.totals
-        sizes = report.torchsummary
+        inference, training = inference_sizes(report), training_sizes(report)
         lowered = bool(report.layers)
         return cls(
             network=report.network if lowered else None,
@@ -134,7 +144,8 @@ class ReportJson(Model):
             aux_macs=totals.aux_macs if totals else None,
             total_flops=totals.flops if totals else None,
             training_activation_bytes=totals.training_activation_bytes if totals else None,
-            torchsummary=TorchSummaryJson(**sizes.model_dump()) if sizes else None,
+            torchsummary=TorchSummaryJson(**inference.model_dump()) if inference else None,
+            torchsummary_training=TorchSummaryJson(**training.model_dump()) if training else None,
             diagnostics=[DiagnosticJson.of(d) for d in report.diagnostics],
         )
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from netspec.analysis.report import LayerReport, Report
+from netspec.analysis.torchsummary import inference_sizes, training_sizes
 from netspec.diagnostics import Diagnostic
 from netspec.pinpoint import pinpoint
 
@@ -191,14 +192,28 @@ def totals_lines(report: Report) -> list[str]:
             f"activations    {si(totals.training_activation_bytes, 'B'):>14}  per example in "
             "training (fp32 layer outputs, aux heads included)"
         )
-    sizes = report.torchsummary
-    assert sizes is not None  # there are totals
-    lines.append(
-        f"torchsummary   input {sizes.input_mb:.2f} MB, forward/backward pass "
-        f"{sizes.forward_backward_mb:.2f} MB, params {sizes.params_mb:.2f} MB, "
-        f"estimated total {sizes.total_mb:.2f} MB"
-    )
+    lines.append(torchsummary_line(report))
     return lines
+
+
+def torchsummary_line(report: Report) -> str:
+    """torchsummary's sizes in training mode, where the aux heads run, with the eval-mode
+    total beside; in MB."""
+    inference = inference_sizes(report)
+    assert inference is not None  # there are totals
+    training = training_sizes(report)
+    if not report.aux_heads:
+        mode, shown = "", inference
+    elif training is None:
+        mode, shown = "without aux heads: ", inference
+    else:
+        mode, shown = "with aux heads: ", training
+    line = (
+        f"torchsummary   {mode}input {shown.input_mb:.2f}, forward/backward pass "
+        f"{shown.forward_backward_mb:.2f}, params {shown.params_mb:.2f}, estimated total "
+        f"{shown.total_mb:.2f} MB"
+    )
+    return line if shown is inference else f"{line}; without: {inference.total_mb:.2f} MB"
 
 
 def at_input(report: Report) -> str:

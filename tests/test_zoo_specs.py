@@ -89,8 +89,10 @@ def test_googlenet_torchvision_keeps_torchvisions_grid_at_82x82() -> None:
 
 
 # Issue 9: "a classic 2-class GoogLeNet at 82x82 (10,309,430 parameters with aux, as
-# torchsummary prints it)", 5,975,602 without. These are the paper's GoogLeNet (convs with
-# bias, no batch norm, 5x5 branches) with torchvision's adaptive 4x4 aux heads.
+# torchsummary prints it)", 5,975,602 without. This is the classic PyTorch code's GoogLeNet
+# (torchvision's layout and grid, convs with bias, no batch norm, the paper's 5x5 branches)
+# with torchvision's adaptive 4x4 aux heads; its torchsummary printout:
+# tests/analysis/test_torchsummary.py.
 def test_the_two_class_googlenet_at_82x82() -> None:
     report = check_file(Path("examples/googlenet_82x82.ns"))
     # The paper's 5x5 branches of 5a and 5b slide over a 3x3 map at this size, and check says so.

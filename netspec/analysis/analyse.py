@@ -10,6 +10,7 @@ from netspec.analysis.report import (
     Report,
     Totals,
 )
+from netspec.analysis.torchsummary import count, module_calls
 from netspec.diagnostics import Diagnostic, error
 from netspec.ir import Facts, LayerBase, Network, ShapeError, SlidingWindow
 
@@ -74,7 +75,7 @@ def _totals(network: Network, facts: dict[str, Facts]) -> Totals | None:
     if any(layer.name not in facts for layer in network.inference_layers):
         return None
     params = aux_params = macs = aux_macs = activation_elements = 0
-    non_trainable = aux_non_trainable = output_elements = 0
+    non_trainable = aux_non_trainable = 0
     aux_complete = len(facts) == len(network.layers)
     for layer in network.layers[1:]:
         fact = facts.get(layer.name)
@@ -88,8 +89,8 @@ def _totals(network: Network, facts: dict[str, Facts]) -> Totals | None:
             params += fact.params
             macs += fact.macs
             non_trainable += fact.non_trainable
-            output_elements += fact.shape.elements * _saved_tensors(layer)
         activation_elements += fact.shape.elements * _saved_tensors(layer)
+    calls = module_calls(network)
     return Totals.model_construct(
         params=params,
         aux_params=aux_params if aux_complete else None,
@@ -98,7 +99,8 @@ def _totals(network: Network, facts: dict[str, Facts]) -> Totals | None:
         non_trainable_params=non_trainable,
         aux_non_trainable_params=aux_non_trainable if aux_complete else None,
         training_activation_bytes=activation_elements * BYTES_PER_FLOAT32 if aux_complete else None,
-        inference_output_elements=output_elements,
+        torchsummary=count(network.inference_layers, facts, calls),
+        torchsummary_with_aux=count(network.layers, facts, calls) if aux_complete else None,
     )
 
 

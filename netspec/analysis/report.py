@@ -40,6 +40,15 @@ class AuxHeadReport(Frozen):
     line: int
 
 
+class TorchSummaryCount(Frozen):
+    """torchsummary's sums over one forward pass: hooked module calls, the values of their
+    outputs per example, and the hooked modules' weights and biases."""
+
+    modules: int
+    values: int
+    params: int
+
+
 class Totals(Frozen):
     """Inference model (no aux heads) and aux heads apart, with the conventions spelled out.
 
@@ -58,9 +67,10 @@ class Totals(Frozen):
     # fp32 bytes of every Keras layer output a training step keeps for the backward pass,
     # per example, aux heads included (a conv, its batch norm and its activation each count).
     training_activation_bytes: int | None
-    # Elements of every layer output of the inference model but the input, per example, a
-    # conv's activation counted apart as an nn.ReLU module is: what torchsummary adds up.
-    inference_output_elements: int
+    # What torchsummary adds up (netspec/analysis/torchsummary.py): in eval mode, and in
+    # training mode, where the aux heads run too.
+    torchsummary: TorchSummaryCount
+    torchsummary_with_aux: TorchSummaryCount | None
 
     @property
     def params_with_aux(self) -> int | None:
@@ -81,35 +91,6 @@ class Totals(Frozen):
         return 2 * self.macs
 
 
-MEBIBYTE = 1024**2
-
-
-class TorchSummarySizes(Frozen):
-    """The sizes torchsummary prints under its table, by its formulas (4 bytes a number, MB
-    of 1024**2 bytes, one example): input; forward/backward pass, twice every layer output
-    (the outputs and their gradients); params, the trainable parameters, since PyTorch keeps
-    batch norm's moving statistics as buffers, which torchsummary does not count; and their
-    sum."""
-
-    input_mb: float
-    forward_backward_mb: float
-    params_mb: float
-    total_mb: float
-
-    @classmethod
-    def of(cls, input_shape: tuple[int, int, int], totals: Totals) -> TorchSummarySizes:
-        height, width, channels = input_shape
-        input_mb = height * width * channels * BYTES_PER_FLOAT32 / MEBIBYTE
-        passes_mb = 2 * totals.inference_output_elements * BYTES_PER_FLOAT32 / MEBIBYTE
-        params_mb = totals.trainable_params * BYTES_PER_FLOAT32 / MEBIBYTE
-        return cls.model_construct(
-            input_mb=input_mb,
-            forward_backward_mb=passes_mb,
-            params_mb=params_mb,
-            total_mb=input_mb + passes_mb + params_mb,
-        )
-
-
 class Report(Frozen):
     network: str
     file: str
@@ -127,7 +108,3 @@ class Report(Frozen):
     @property
     def has_warnings(self) -> bool:
         return any(not d.is_error for d in self.diagnostics)
-
-    @property
-    def torchsummary(self) -> TorchSummarySizes | None:
-        return None if self.totals is None else TorchSummarySizes.of(self.input, self.totals)
