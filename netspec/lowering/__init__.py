@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from netspec.diagnostics import Diagnostic, NetspecError, error
-from netspec.ir import Dense, InputLayer, Layer, Network, TrainConfig
+from netspec.ir import InputLayer, Layer, Network, TrainConfig
 from netspec.lowering.graph import GraphBuilder, Scope
 from netspec.lowering.layers import Defaults
 from netspec.lowering.settings import apply_defaults, train_config
@@ -77,7 +77,7 @@ def lower(
             channels=channels,
         )
     )
-    output = builder.body(tuple(body), Scope(), "input")
+    output = builder.body(tuple(body), Scope(ends_head=True), "input")
     problems.extend(builder.diagnostics)
     if output == "input" and not problems:
         problems.append(
@@ -94,23 +94,17 @@ def lower(
         unique = dict.fromkeys(problems)
         raise NetspecError(sorted(unique, key=lambda d: (d.line, d.column)))
 
-    heads = {output, *(head.output for head in builder.aux_heads)}
-    layers = tuple(
-        layer.model_copy(update={"activation": "linear"})
-        if isinstance(layer, Dense) and layer.name in heads & builder.defaulted_dense
-        else layer
-        for layer in builder.layers
-    )
     return Network.model_construct(
         name=network_stmt.name,
         file=file,
         classes=classes,
         classes_span=span_of(classes_stmt.pos),
         # Lowering makes only the IR's kinds; tests validate its output against the schema.
-        layers=cast("tuple[Layer, ...]", layers),
+        layers=cast("tuple[Layer, ...]", tuple(builder.layers)),
         output=output,
         aux_heads=tuple(builder.aux_heads),
         train=train,
+        warnings=tuple(dict.fromkeys(builder.warnings)),
     )
 
 
