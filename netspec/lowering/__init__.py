@@ -10,6 +10,7 @@ from netspec.lowering.graph import GraphBuilder, Scope
 from netspec.lowering.layers import Defaults
 from netspec.lowering.settings import apply_defaults, train_config
 from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver, span_of
+from netspec.lowering.words import STATEMENT_WORDS
 from netspec.syntax import ast
 
 HEADER_KINDS = (ast.NetworkStmt, ast.InputStmt, ast.ClassesStmt)
@@ -210,6 +211,18 @@ def _add_module(
     module: ast.ModuleDef, modules: dict[str, ast.ModuleDef], file: str, problems: list[Diagnostic]
 ) -> None:
     pos = module.name_pos
+    if module.name in STATEMENT_WORDS:
+        problems.append(
+            error(
+                "reserved-name",
+                f"'{module.name}' is a layer word, so no module may take its name",
+                file,
+                pos.line,
+                pos.column,
+                hint=f"name the module otherwise, like `{module.name}_block`",
+            )
+        )
+        return
     if module.name in modules:
         problems.append(
             error(

@@ -256,7 +256,10 @@ def keras_activation(word: str) -> str:
 def defaults_options(key: str) -> tuple[Option, ...]:
     """The options a `defaults:` line for `key` sets: those its words share."""
     words = [entry for entry in LAYER_WORDS.values() if entry.defaults == key]
-    return tuple(option for option in words[0].options if not option.own) if words else ()
+    if not words:
+        return ()
+    shared = set.intersection(*({option.name for option in entry.options} for entry in words))
+    return tuple(option for option in words[0].options if option.name in shared and not option.own)
 
 
 def reference_table() -> str:

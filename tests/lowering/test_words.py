@@ -18,7 +18,7 @@ from netspec.lowering.words import (
     reference_table,
 )
 from netspec.lsp.completion import completions
-from tests.helpers import REPO, compile_spec
+from tests.helpers import REPO, compile_errors, compile_spec
 
 EXAMPLE_ARGUMENT = {"window": "3x3", "number": "8", "numbers": "1"}
 IR_KINDS = set(typing.get_args(typing.get_args(Layer)[0]))
@@ -69,3 +69,10 @@ def test_a_word_that_takes_only_options_is_one_entry(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(LAYER_WORDS, "avgall", entry)
     network = compile_spec("avgall\ndense classes\n")
     assert [(layer.name, layer.kind) for layer in network.layers[1:2]] == [("avgall1", "gap")]
+
+
+@pytest.mark.parametrize("word", ["relu", "gmp", "dwconv", "inception"])
+def test_a_module_may_not_take_a_layer_word_as_its_name(word: str) -> None:
+    # An instance of it would read as the layer (or, for a word without a rule, hide it).
+    found = compile_errors(f"module {word}:\n  conv 1x1 8\nconv 1x1 8\ngap\ndense classes\n")
+    assert found == [("reserved-name", 4, 8)]
