@@ -8,6 +8,7 @@ without activation, a batch norm and the activation, named `NAME/conv`, `NAME/bn
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,7 @@ class Attributes:
         return (not self.batch_norm) if self.bias is None else self.bias
 
 
-ATTRIBUTE_FIELDS = ("padding", "activation", "batch_norm", "bias")
+ATTRIBUTE_FIELDS = tuple(each.name for each in dataclasses.fields(Attributes))
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,7 @@ def read_options(
     for option in options:
         spec = next((each for each in known if each.name == option.name), None)
         if spec is None or (spec.reading == "flag" and option.values):
-            labels = [each.name if each.reading == "flag" else f"{each.name}=" for each in known]
-            raise unknown_option(resolver, option, where, labels)
+            raise unknown_option(resolver, option, where, [each.label for each in known])
         values[spec.field] = _read(option, spec, resolver)
     return values
 

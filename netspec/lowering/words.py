@@ -281,7 +281,7 @@ def _options_text(options: tuple[Option, ...]) -> str:
             if "an activation" not in parts:
                 parts.append("an activation")
         else:
-            parts.append(f"`{option.name}`" if option.reading == "flag" else f"`{option.name}=`")
+            parts.append(f"`{option.label}`")
     return ", ".join(parts) or "none"
 
 
