@@ -36,6 +36,7 @@ from netspec.lowering.words import ACTIVATIONS, LAYER_WORDS, STATEMENT_WORDS
 from netspec.syntax import ast
 
 MERGES = ("concat", "residual", "add", "mul")
+AUX_OPTIONS = ("weight",)
 
 # A spec that expands past this is a mistake (a runaway `repeat`), not a network.
 MAX_LAYERS = 50_000
@@ -535,8 +536,8 @@ class GraphBuilder:
             )
         weight = 0.3
         for option in statement.options:
-            if option.name != "weight":
-                raise unknown_option(resolver, option, "aux", ["weight=0.3"])
+            if option.name not in AUX_OPTIONS:
+                raise unknown_option(resolver, option, "aux", [f"{AUX_OPTIONS[0]}=0.3"])
             weight = float(resolver.number(resolver.single(option)))
             if weight < 0:
                 raise resolver.fail("invalid-value", "an aux weight must be >= 0", option.pos)

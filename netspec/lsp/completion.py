@@ -8,7 +8,7 @@ import re
 
 from lsprotocol.types import CompletionItem, CompletionItemKind
 
-from netspec.lowering.graph import MERGES
+from netspec.lowering.graph import AUX_OPTIONS, MERGES
 from netspec.lowering.settings import DATASETS, DEFAULTS_KEYS, TRAIN_KEYS
 from netspec.lowering.words import (
     BLOCK_WORDS,
@@ -103,7 +103,8 @@ def completions(
     if first == "merge":
         return [] if given else [_item(mode, CompletionItemKind.EnumMember) for mode in MERGES]
     if first == "aux":
-        return [_item("weight=", CompletionItemKind.Property)] if given else []
+        options = [_item(f"{name}=", CompletionItemKind.Property) for name in AUX_OPTIONS]
+        return options if given else []
     if first in modules:
         # Arguments after the cursor are given too; not the rest of the word being typed.
         tail = re.split(r"->", lines[line][character:])[0]
