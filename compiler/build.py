@@ -19,14 +19,11 @@ from keras import KerasTensor as Tensor
 from compiler.layers import LocalResponseNormalization
 from netspec import ir
 from netspec.ir import Network
+from netspec.lowering.words import keras_activation
 
 
 def keras_name(ir_name: str) -> str:
     return ir_name.replace("/", "_")
-
-
-def _activation(name: str) -> str | None:
-    return None if name == "linear" else name
 
 
 @functools.singledispatch
@@ -51,7 +48,7 @@ def _conv(layer: ir.Conv, inputs: Sequence[Tensor]) -> Tensor:
         padding=layer.padding,
         groups=layer.groups,
         use_bias=layer.bias,
-        activation=_activation(layer.activation),
+        activation=keras_activation(layer.activation),
         name=keras_name(layer.name),
     )(inputs[0])
 
@@ -64,7 +61,7 @@ def _dwconv(layer: ir.DepthwiseConv, inputs: Sequence[Tensor]) -> Tensor:
         padding=layer.padding,
         depth_multiplier=layer.multiplier,
         use_bias=layer.bias,
-        activation=_activation(layer.activation),
+        activation=keras_activation(layer.activation),
         name=keras_name(layer.name),
     )(inputs[0])
 
@@ -77,7 +74,7 @@ def _sepconv(layer: ir.SeparableConv, inputs: Sequence[Tensor]) -> Tensor:
         strides=layer.stride,
         padding=layer.padding,
         use_bias=layer.bias,
-        activation=_activation(layer.activation),
+        activation=keras_activation(layer.activation),
         name=keras_name(layer.name),
     )(inputs[0])
 
@@ -125,7 +122,7 @@ def _flatten(layer: ir.Flatten, inputs: Sequence[Tensor]) -> Tensor:
 def _dense(layer: ir.Dense, inputs: Sequence[Tensor]) -> Tensor:
     return keras.layers.Dense(
         layer.units,
-        activation=_activation(layer.activation),
+        activation=keras_activation(layer.activation),
         use_bias=layer.bias,
         name=keras_name(layer.name),
     )(inputs[0])
@@ -157,7 +154,9 @@ def _lrn(layer: ir.LocalResponseNorm, inputs: Sequence[Tensor]) -> Tensor:
 
 @build_layer.register
 def _activation_layer(layer: ir.Activation, inputs: Sequence[Tensor]) -> Tensor:
-    return keras.layers.Activation(layer.function, name=keras_name(layer.name))(inputs[0])
+    return keras.layers.Activation(keras_activation(layer.function), name=keras_name(layer.name))(
+        inputs[0]
+    )
 
 
 @build_layer.register

@@ -1,7 +1,8 @@
 """A Pygments lexer for `.ns` specs: `pygmentize -l netspec`, code fences, diagnostics.
 
 Registered as the `pygments.lexers` entry point `netspec`; the word lists are the
-lowering's, so a new layer word or activation is highlighted as soon as it exists.
+lowering's, so a new layer word or activation is highlighted as soon as its registry entry
+exists.
 """
 
 from __future__ import annotations
@@ -21,14 +22,8 @@ from pygments.token import (
     Whitespace,
 )
 
-from netspec.lowering.graph import LAYER_WORDS, MERGES
-from netspec.lowering.layers import PADDINGS
-
-# The grammar's own words (netspec.lark), besides the layer words.
-STRUCTURE_WORDS = (
-    "network", "input", "classes", "defaults", "train", "module", "stem", "stage", "head",
-    "branch", "merge", "repeat", "aux", "inception", "to",
-)  # fmt: skip
+from netspec.lowering.graph import MERGES
+from netspec.lowering.words import LAYER_WORDS, PADDINGS, STRUCTURE_WORDS
 
 # A word ends where a name character cannot follow (`conv` but not `conv2`).
 _END = r"(?![A-Za-z0-9_])"
@@ -57,7 +52,7 @@ class NetspecLexer(RegexLexer):
                 bygroups(Keyword, Whitespace, Keyword.Constant),
             ),
             (words(STRUCTURE_WORDS, suffix=_END), Keyword),
-            (words(LAYER_WORDS, suffix=_END), Name.Builtin),
+            (words(tuple(LAYER_WORDS), suffix=_END), Name.Builtin),
             (words(PADDINGS, suffix=_END), Keyword.Constant),
             # Shapes and kernels before numbers: `224x224x3`, `3x3/2`, `3x3/s`.
             (rf"[0-9]+x[0-9]+x[0-9]+{_END}", Number.Other),

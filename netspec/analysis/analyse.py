@@ -106,6 +106,7 @@ def _totals(network: Network, facts: dict[str, Facts]) -> Totals | None:
 
 def analyse(network: Network) -> Report:
     facts, problems = layer_facts(network)
+    problems += network.warnings
     problems += _head_problems(network, facts)
     # A broken aux head should not hide what the main network does at this input size.
     if all(layer.name in facts for layer in network.inference_layers):

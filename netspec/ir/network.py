@@ -6,6 +6,7 @@ from functools import cached_property
 
 from pydantic import Field, model_validator
 
+from netspec.diagnostics import Diagnostic
 from netspec.ir.base import Frozen, Span
 from netspec.ir.basic import InputLayer
 from netspec.ir.layers import Layer
@@ -31,6 +32,9 @@ class Network(Frozen):
     output: str
     aux_heads: tuple[AuxHead, ...] = ()
     train: TrainConfig = Field(default_factory=TrainConfig)
+    # What lowering noticed but can build (an activation on a head's logits); analysis
+    # reports these with its own findings.
+    warnings: tuple[Diagnostic, ...] = ()
 
     @model_validator(mode="after")
     def _graph_is_ordered(self) -> Network:

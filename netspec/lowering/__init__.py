@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import cast
 
 from netspec.diagnostics import Diagnostic, NetspecError, error
-from netspec.ir import Dense, InputLayer, Layer, Network, TrainConfig
+from netspec.ir import InputLayer, Layer, Network, TrainConfig
 from netspec.lowering.graph import GraphBuilder, Scope
 from netspec.lowering.layers import Defaults
 from netspec.lowering.settings import apply_defaults, train_config
 from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver, span_of
+from netspec.lowering.words import STATEMENT_WORDS
 from netspec.syntax import ast
 
 HEADER_KINDS = (ast.NetworkStmt, ast.InputStmt, ast.ClassesStmt)
@@ -77,7 +78,7 @@ def lower(
             channels=channels,
         )
     )
-    output = builder.body(tuple(body), Scope(), "input")
+    output = builder.body(tuple(body), Scope(ends_head=True), "input")
     problems.extend(builder.diagnostics)
     if output == "input" and not problems:
         problems.append(
@@ -94,23 +95,17 @@ def lower(
         unique = dict.fromkeys(problems)
         raise NetspecError(sorted(unique, key=lambda d: (d.line, d.column)))
 
-    heads = {output, *(head.output for head in builder.aux_heads)}
-    layers = tuple(
-        layer.model_copy(update={"activation": "linear"})
-        if isinstance(layer, Dense) and layer.name in heads & builder.defaulted_dense
-        else layer
-        for layer in builder.layers
-    )
     return Network.model_construct(
         name=network_stmt.name,
         file=file,
         classes=classes,
         classes_span=span_of(classes_stmt.pos),
         # Lowering makes only the IR's kinds; tests validate its output against the schema.
-        layers=cast("tuple[Layer, ...]", layers),
+        layers=cast("tuple[Layer, ...]", tuple(builder.layers)),
         output=output,
         aux_heads=tuple(builder.aux_heads),
         train=train,
+        warnings=tuple(dict.fromkeys(builder.warnings)),
     )
 
 
@@ -216,6 +211,18 @@ def _add_module(
     module: ast.ModuleDef, modules: dict[str, ast.ModuleDef], file: str, problems: list[Diagnostic]
 ) -> None:
     pos = module.name_pos
+    if module.name in STATEMENT_WORDS:
+        problems.append(
+            error(
+                "reserved-name",
+                f"'{module.name}' is a layer word, so no module may take its name",
+                file,
+                pos.line,
+                pos.column,
+                hint=f"name the module otherwise, like `{module.name}_block`",
+            )
+        )
+        return
     if module.name in modules:
         problems.append(
             error(

@@ -23,7 +23,7 @@ from netspec.ir import (
     Role,
     Scale,
 )
-from netspec.lowering.layers import ACTIVATIONS, PLAIN_LAYERS, Defaults, build_layer
+from netspec.lowering.layers import Defaults, Site
 from netspec.lowering.values import (
     Invalid,
     Resolver,
@@ -32,14 +32,11 @@ from netspec.lowering.values import (
     unknown_option,
     with_suggestion,
 )
+from netspec.lowering.words import ACTIVATIONS, LAYER_WORDS, STATEMENT_WORDS
 from netspec.syntax import ast
 
-# Every word that starts a layer statement, for "did you mean" on an unknown one.
-LAYER_WORDS = (
-    "conv", "dwconv", "sepconv", "maxpool", "avgpool", "dense", "dropout", "pad", "identity",
-    "inception", *PLAIN_LAYERS, *ACTIVATIONS,
-)  # fmt: skip
 MERGES = ("concat", "residual", "add", "mul")
+AUX_OPTIONS = ("weight",)
 
 # A spec that expands past this is a mistake (a runaway `repeat`), not a network.
 MAX_LAYERS = 50_000
@@ -57,6 +54,8 @@ class Scope:
     repeat_suffix: str = ""
     bindings: dict[str, int | float] = field(default_factory=dict)
     module_stack: tuple[str, ...] = ()
+    # The scope's last statement ends a head: the network's or an aux head's.
+    ends_head: bool = False
 
     def join(self, *parts: str) -> str:
         return "/".join(part for part in (self.prefix, *parts) if part)
@@ -71,8 +70,7 @@ class GraphBuilder:
     layers: list[LayerBase] = field(default_factory=list)
     aux_heads: list[AuxHead] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    # Dense layers whose activation came from the defaults: if one ends a head, it emits logits.
-    defaulted_dense: set[str] = field(default_factory=set)
+    warnings: list[Diagnostic] = field(default_factory=list)
     _lines_of: dict[str, int] = field(default_factory=dict)
     _counters: Counter[str] = field(default_factory=Counter)
     _instances: Counter[str] = field(default_factory=Counter)
@@ -164,9 +162,11 @@ class GraphBuilder:
         groups = sum(isinstance(s, ast.BranchGroup) for s in statements)
         nests = any(isinstance(s, ast.RepeatStmt) for s in statements)
         group_scope_needed = not (own_prefix_for_one_group and groups == 1 and not nests)
-        for statement in statements:
+        before_last = replace(scope, ends_head=False) if scope.ends_head else scope
+        for index, statement in enumerate(statements, start=1):
+            inner = scope if index == len(statements) else before_last
             try:
-                current = self.statement(statement, scope, current, group_scope_needed)
+                current = self.statement(statement, inner, current, group_scope_needed)
             except Invalid as problem:
                 self.diagnostics.append(problem.diagnostic)
         return current
@@ -198,21 +198,19 @@ class GraphBuilder:
         raise AssertionError(f"unexpected statement {statement!r}")
 
     def layer(self, statement: ast.LayerStmt, scope: Scope, current: str) -> str:
-        if statement.kind == "identity":
-            if statement.options:
-                raise self.resolver(scope).fail(
-                    "unknown-option", "identity takes no options", statement.options[0].pos
-                )
+        entry = LAYER_WORDS[statement.kind]
+        common = {}
+        if entry.layer is not None:  # `identity` makes no layer, so takes no name
+            name = self.auto_name(scope, statement.kind, statement.pos)
+            common = self.common(name, (current,), statement.pos, scope)
+        site = Site(common, self.defaults, self.resolver(scope), scope.ends_head, self.warnings)
+        nodes = entry.lower(statement, entry, site)
+        if not nodes:
             return current
-        name = self.auto_name(scope, statement.kind, statement.pos)
-        common = self.common(name, (current,), statement.pos, scope)
-        nodes = build_layer(statement, common, self.defaults, self.resolver(scope))
         for node in nodes[:-1]:
             self.claim(node.name, statement.pos, scope)
         self.layers.extend(nodes)
-        if statement.kind == "dense" and not any(o.name in ACTIVATIONS for o in statement.options):
-            self.defaulted_dense.add(name)
-        return name
+        return nodes[-1].name
 
     def section(self, statement: ast.SectionStmt, scope: Scope, current: str) -> str:
         if scope.prefix or scope.section:
@@ -241,7 +239,9 @@ class GraphBuilder:
         outputs = []
         for index, branch in enumerate(statement.branches, start=1):
             role: Role = "aux" if scope.role == "aux" else "branch"
-            branch_scope = replace(group_scope, prefix=group_scope.join(f"b{index}"), role=role)
+            branch_scope = replace(
+                group_scope, prefix=group_scope.join(f"b{index}"), role=role, ends_head=False
+            )
             outputs.append(
                 self.body(branch.body, branch_scope, current, own_prefix_for_one_group=True)
             )
@@ -392,12 +392,11 @@ class GraphBuilder:
     def instance(self, statement: ast.InstanceStmt, scope: Scope, current: str) -> str:
         resolver = self.resolver(scope)
         module = self.modules.get(statement.module)
-        if module is None and statement.module in ACTIVATIONS and not _words_after(statement):
-            activation = ast.LayerStmt(statement.module, None, None, (), statement.pos)
-            return self.layer(activation, scope, current)
+        if module is None and _options_only(statement.module):
+            return self.layer(_as_layer(statement), scope, current)
         if module is None:
             known = ", ".join(sorted(self.modules)) or "none defined"
-            suggestion = did_you_mean(statement.module, [*LAYER_WORDS, *self.modules])
+            suggestion = did_you_mean(statement.module, [*STATEMENT_WORDS, *self.modules])
             raise resolver.fail(
                 "unknown-module",
                 f"unknown layer or module '{statement.module}'",
@@ -521,7 +520,11 @@ class GraphBuilder:
                     f"(at repetition {index} of {count})",
                     statement.pos,
                 )
-            inner = replace(scope, repeat_suffix=f"{scope.repeat_suffix}_{index}")
+            inner = replace(
+                scope,
+                repeat_suffix=f"{scope.repeat_suffix}_{index}",
+                ends_head=scope.ends_head and index == count,
+            )
             current = self.body(statement.body, inner, current)
         return current
 
@@ -533,8 +536,8 @@ class GraphBuilder:
             )
         weight = 0.3
         for option in statement.options:
-            if option.name != "weight":
-                raise unknown_option(resolver, option, "aux", ["weight=0.3"])
+            if option.name not in AUX_OPTIONS:
+                raise unknown_option(resolver, option, "aux", [f"{AUX_OPTIONS[0]}=0.3"])
             weight = float(resolver.number(resolver.single(option)))
             if weight < 0:
                 raise resolver.fail("invalid-value", "an aux weight must be >= 0", option.pos)
@@ -549,6 +552,7 @@ class GraphBuilder:
             aux=name,
             bindings=scope.bindings,
             module_stack=scope.module_stack,
+            ends_head=True,
         )
         reported = len(self.diagnostics)
         output = self.body(statement.body, inner, current)
@@ -567,5 +571,20 @@ class GraphBuilder:
         )
 
 
-def _words_after(statement: ast.InstanceStmt) -> bool:
-    return bool(statement.name or statement.arguments or statement.stray)
+def _options_only(word: str) -> bool:
+    entry = LAYER_WORDS.get(word)
+    return entry is not None and not entry.arguments
+
+
+def _as_layer(statement: ast.InstanceStmt) -> ast.LayerStmt:
+    """A layer word the grammar does not name (an activation): the words after it are its
+    options, which its lowering checks."""
+    words = [
+        ast.Option(argument.name, (argument.value,), argument.pos)
+        for argument in statement.arguments
+    ]
+    if statement.name and statement.name_pos:
+        words.append(ast.Option(statement.name, (), statement.name_pos))
+    words += [ast.Option(word.value, (), word.pos) for word in statement.stray]
+    options = tuple(sorted(words, key=lambda option: option.pos))
+    return ast.LayerStmt(statement.module, None, None, options, statement.pos)

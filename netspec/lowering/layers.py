@@ -1,50 +1,34 @@
-"""One layer statement to its IR nodes, with the spec's `defaults:` applied.
+"""Lowering one layer statement to its IR nodes, with the spec's `defaults:` applied.
 
-Most statements are one node. A conv, dwconv, sepconv or dense with `bn` is three: the
-layer without activation, a batch norm and the activation, named `NAME/conv`, `NAME/bn` and
+Each layer word's entry (`netspec.lowering.words`) names one of these functions. Most
+statements are one node. A conv-like or dense statement with `bn` is three: the layer
+without activation, a batch norm and the activation, named `NAME/conv`, `NAME/bn` and
 `NAME` (the statement's own name stays on the node that ends it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from netspec.diagnostics import Diagnostic, warning
 from netspec.ir import (
     Activation,
-    AdaptiveAvgPool,
-    AdaptiveMaxPool,
-    AvgPool,
     BatchNorm,
     BatchNormOptions,
-    Conv,
-    Dense,
-    DepthwiseConv,
     Dropout,
-    Flatten,
-    GlobalAvgPool,
-    GlobalMaxPool,
     LayerBase,
     LocalResponseNorm,
-    MaxPool,
     Padding,
-    SeparableConv,
     ZeroPad,
 )
 from netspec.lowering.values import LARGEST_SIZE, Resolver, unknown_option
 from netspec.syntax import ast
 
-# Keras activation names a spec may use, as an option or as a layer of its own.
-ACTIVATIONS = (
-    "relu", "relu6", "linear", "sigmoid", "tanh", "elu", "selu", "gelu", "silu", "swish",
-    "softplus", "mish", "leaky_relu", "hard_sigmoid", "hard_swish", "softmax",
-)  # fmt: skip
-PADDINGS: tuple[Padding, ...] = ("same", "valid")
-# A word from a fixed set of choices (`same`/`valid`).
-Choice = TypeVar("Choice", bound=str)
-# Layer words with nothing after them, beside `identity` and the activations.
-PLAIN_LAYERS = ("gap", "gmp", "flatten", "bn", "lrn")
+if TYPE_CHECKING:
+    from netspec.lowering.words import Option, Word
 
 
 @dataclass(frozen=True)
@@ -61,6 +45,9 @@ class Attributes:
         return (not self.batch_norm) if self.bias is None else self.bias
 
 
+ATTRIBUTE_FIELDS = tuple(each.name for each in dataclasses.fields(Attributes))
+
+
 @dataclass(frozen=True)
 class Defaults:
     """What a layer gets when it says nothing: Inception-style `same` padding and relu."""
@@ -72,80 +59,47 @@ class Defaults:
     lrn: Mapping[str, Any] = field(default_factory=dict)
 
 
-_FLAGS = ("bn", "nobn", "bias", "nobias", *ACTIVATIONS)
+@dataclass(frozen=True)
+class Site:
+    """Where a statement is lowered: the fields every node of it shares (name, inputs, span,
+    section, role, aux), the spec's defaults, and whether it ends a head (the network's or
+    an aux head's), whose output the training loss takes as logits."""
+
+    common: dict[str, Any]
+    defaults: Defaults
+    resolver: Resolver
+    ends_head: bool
+    warnings: list[Diagnostic]
 
 
-def attributes(
-    options: tuple[ast.Option, ...],
-    base: Attributes,
-    resolver: Resolver,
-    where: str,
-    valued: tuple[str, ...] = (),
-) -> Attributes:
-    """Read the flag options of `where`; `valued` names its `key=N` options (read elsewhere)
-    for the error message. Padding is a conv's only."""
-    paddings = PADDINGS if where != "dense" else ()
-    known = [*paddings, *_FLAGS, *(f"{name}=N" for name in valued)]
-    result = base
-    for option in options:
-        name = option.name
-        if option.values:
-            raise unknown_option(resolver, option, where, known)
-        if name in paddings:
-            result = replace(result, padding=name)
-        elif name in ACTIVATIONS:
-            result = replace(result, activation=name)
-        elif name in ("bn", "nobn"):
-            result = replace(result, batch_norm=name == "bn")
-        elif name in ("bias", "nobias"):
-            result = replace(result, bias=name == "bias")
-        else:
-            raise unknown_option(resolver, option, where, known)
-    return result
-
-
-def choice_option(
-    options: tuple[ast.Option, ...],
-    default: Choice,
-    choices: tuple[Choice, ...],
-    resolver: Resolver,
-    where: str,
-) -> Choice:
-    """The last of `options`, each of which must be a bare flag from `choices`."""
-    chosen = default
-    for option in options:
-        if option.name not in choices or option.values:
-            raise unknown_option(resolver, option, where, list(choices))
-        chosen = choices[choices.index(option.name)]
-    return chosen
-
-
-def batch_norm_options(
-    options: tuple[ast.Option, ...], base: BatchNormOptions, resolver: Resolver
-) -> BatchNormOptions:
-    update: dict[str, Any] = {}
-    for option in options:
-        if option.name in ("scale", "center"):
-            update[option.name] = resolver.boolean(option)
-        elif option.name == "epsilon":
-            update["epsilon"] = resolver.positive(resolver.single(option), "epsilon")
-        elif option.name == "momentum":
-            update["momentum"] = resolver.fraction(resolver.single(option), "momentum")
-        else:
-            raise unknown_option(resolver, option, "bn", ["scale", "center", "epsilon", "momentum"])
-    return base.model_copy(update=update)
-
-
-def lrn_options(options: tuple[ast.Option, ...], resolver: Resolver) -> dict[str, Any]:
+def read_options(
+    options: tuple[ast.Option, ...], known: tuple[Option, ...], resolver: Resolver, where: str
+) -> dict[str, Any]:
+    """The attribute each option sets and its value; a later option overrides an earlier."""
     values: dict[str, Any] = {}
     for option in options:
-        if option.name == "size":
-            values["size"] = resolver.positive_int(resolver.single(option), "lrn size")
-        elif option.name in ("alpha", "beta", "bias"):
-            values[option.name] = resolver.positive(resolver.single(option), option.name)
-        else:
-            raise unknown_option(resolver, option, "lrn", ["size", "alpha", "beta", "bias"])
+        spec = next((each for each in known if each.name == option.name), None)
+        if spec is None or (spec.reading == "flag" and option.values):
+            raise unknown_option(resolver, option, where, [each.label for each in known])
+        values[spec.field] = _read(option, spec, resolver)
     return values
+
+
+def _read(option: ast.Option, spec: Option, resolver: Resolver) -> Any:
+    if spec.reading == "flag":
+        return spec.value
+    if spec.reading == "boolean":
+        return resolver.boolean(option)
+    value = resolver.single(option)
+    if spec.reading == "whole":
+        return resolver.positive_int(value, spec.name)
+    if spec.reading == "fraction":
+        return resolver.fraction(value, spec.name)
+    return resolver.positive(value, spec.name)
+
+
+def with_attributes(base: Attributes, values: dict[str, Any]) -> Attributes:
+    return replace(base, **{key: values[key] for key in ATTRIBUTE_FIELDS if key in values})
 
 
 def _window(
@@ -164,20 +118,6 @@ def _window(
     if default_stride is None:
         return (kernel.height, kernel.width), (kernel.height, kernel.width)
     return (kernel.height, kernel.width), (default_stride, default_stride)
-
-
-def _valued(
-    options: tuple[ast.Option, ...], names: tuple[str, ...]
-) -> tuple[tuple[ast.Option, ...], dict[str, ast.Option]]:
-    """Split `key=N` options named in `names` from the flags."""
-    valued = {o.name: o for o in options if o.name in names and o.values}
-    return tuple(o for o in options if o.name not in valued), valued
-
-
-def _counted(options: dict[str, ast.Option], name: str, resolver: Resolver, what: str) -> int:
-    """A `key=N` option's whole number, 1 when absent; 0 or less is `invalid-value`."""
-    option = options.get(name)
-    return 1 if option is None else resolver.positive_int(resolver.single(option), what)
 
 
 Part = tuple[str, type[LayerBase], dict[str, Any]]
@@ -220,31 +160,6 @@ def _normalized(
     return parts
 
 
-def _conv_like(statement: ast.LayerStmt, defaults: Defaults, resolver: Resolver) -> list[Part]:
-    """conv, dwconv and sepconv: a window, the conv options, and their own `key=N` options."""
-    kind = statement.kind
-    valued_names = {"conv": ("groups",), "dwconv": ("mult",), "sepconv": ()}[kind]
-    flags, valued = _valued(statement.options, valued_names)
-    chosen = attributes(flags, defaults.conv, resolver, kind, valued_names)
-    assert statement.kernel is not None
-    kernel, stride = _window(statement.kernel, resolver, default_stride=1)
-    fields: dict[str, Any] = {"kernel": kernel, "stride": stride, "padding": chosen.padding}
-    layer: type[LayerBase]
-    if kind == "conv":
-        assert statement.size is not None
-        layer = Conv
-        fields["filters"] = resolver.positive_int(statement.size, "conv filters")
-        fields["groups"] = _counted(valued, "groups", resolver, "groups")
-    elif kind == "dwconv":
-        layer = DepthwiseConv
-        fields["multiplier"] = _counted(valued, "mult", resolver, "mult")
-    else:
-        assert statement.size is not None
-        layer = SeparableConv
-        fields["filters"] = resolver.positive_int(statement.size, "sepconv filters")
-    return _normalized(kind, layer, fields, chosen, defaults)
-
-
 def _pad(statement: ast.LayerStmt, resolver: Resolver) -> tuple[int, int, int, int]:
     """`pad 3` on every side, or `pad 0,1,0,1`: top, bottom, left, right."""
     values = statement.values
@@ -266,63 +181,120 @@ def _pad(statement: ast.LayerStmt, resolver: Resolver) -> tuple[int, int, int, i
     return top, bottom, left, right
 
 
-def build_layer(
-    statement: ast.LayerStmt, common: dict[str, Any], defaults: Defaults, resolver: Resolver
-) -> list[LayerBase]:
-    """`common` holds name, inputs, span, section, role and aux, the same for every kind."""
-    kind, options = statement.kind, statement.options
-    if kind in ("conv", "dwconv", "sepconv"):
-        return _chain(common, _conv_like(statement, defaults, resolver))
-    if kind in ("maxpool", "avgpool") and statement.adaptive:
-        assert statement.kernel is not None
-        grid = (statement.kernel.height, statement.kernel.width)
-        if min(grid) < 1 or statement.kernel.stride is not None:
+def _numbers(statement: ast.LayerStmt, entry: Word, site: Site) -> dict[str, Any]:
+    """The statement's number argument (`64` in `conv 3x3 64`) under the entry's field."""
+    fields: dict[str, Any] = {}
+    for argument in entry.arguments:
+        if argument.reading == "number":
+            assert statement.size is not None
+            what = f"{entry.word} {argument.name}"
+            fields[argument.field] = site.resolver.positive_int(statement.size, what)
+    return fields
+
+
+def windowed(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    """A convolution: a window, the conv options, a width if it takes one, its own options."""
+    values = read_options(statement.options, entry.options, site.resolver, entry.word)
+    chosen = with_attributes(site.defaults.conv, values)
+    own = {key: value for key, value in values.items() if key not in ATTRIBUTE_FIELDS}
+    assert statement.kernel is not None and entry.layer is not None
+    kernel, stride = _window(statement.kernel, site.resolver, default_stride=1)
+    fields = {"kernel": kernel, "stride": stride, "padding": chosen.padding}
+    fields |= _numbers(statement, entry, site) | own
+    return _chain(site.common, _normalized(entry.word, entry.layer, fields, chosen, site.defaults))
+
+
+def dense(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    """A dense layer; the one that ends a head emits logits whatever `defaults:` says, since
+    training applies softmax in the loss."""
+    values = read_options(statement.options, entry.options, site.resolver, entry.word)
+    chosen = with_attributes(site.defaults.dense, values)
+    if site.ends_head:
+        named = [
+            option
+            for option in statement.options
+            if (spec := entry.option(option.name)) and spec.field == "activation"
+        ]
+        if named and chosen.activation != "linear":
+            _logits_warning(site, chosen.activation, named[-1].pos)
+        else:
+            chosen = replace(chosen, activation="linear")
+    assert entry.layer is not None
+    fields = _numbers(statement, entry, site)
+    return _chain(site.common, _normalized(entry.word, entry.layer, fields, chosen, site.defaults))
+
+
+def activation(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    _no_options(statement, entry, site)
+    if site.ends_head and entry.word != "linear":
+        _logits_warning(site, entry.word, statement.pos)
+    return [Activation.model_construct(**site.common, function=entry.word)]
+
+
+def _logits_warning(site: Site, function: str, pos: ast.Pos) -> None:
+    what = f"aux head '{site.common['aux']}'" if site.common.get("aux") else "the network"
+    site.warnings.append(
+        warning(
+            "logits-activation",
+            f"`{function}` acts on the logits that end {what}: training applies softmax to "
+            "them in the loss",
+            site.resolver.file,
+            pos.line,
+            pos.column,
+            hint=f"drop `{function}`: the head emits logits without it",
+        )
+    )
+
+
+def pool(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    """A window pool (`maxpool 3x3/2`), or an adaptive one (`maxpool to 4x4`)."""
+    resolver, kernel = site.resolver, statement.kernel
+    assert kernel is not None and entry.layer is not None and entry.adaptive is not None
+    if statement.adaptive:
+        grid = (kernel.height, kernel.width)
+        if min(grid) < 1 or kernel.stride is not None:
             raise resolver.fail(
-                "invalid-value", "pool to a grid like 4x4, without a stride", statement.kernel.pos
+                "invalid-value", "pool to a grid like 4x4, without a stride", kernel.pos
             )
-        adaptive = AdaptiveMaxPool if kind == "maxpool" else AdaptiveAvgPool
-        return [adaptive.model_construct(**common, grid=grid)]
-    if kind in ("maxpool", "avgpool"):
-        assert statement.kernel is not None
-        # Without `/S` a pool steps by its window, as Keras' pooling layers do.
-        window, stride = _window(statement.kernel, resolver, default_stride=None)
-        pool = MaxPool if kind == "maxpool" else AvgPool
-        padding = choice_option(options, defaults.pool_padding, PADDINGS, resolver, kind)
-        return [pool.model_construct(**common, window=window, stride=stride, padding=padding)]
-    if kind == "dense":
-        assert statement.size is not None
-        chosen = attributes(options, defaults.dense, resolver, "dense")
-        units = resolver.positive_int(statement.size, "dense units")
-        return _chain(common, _normalized("dense", Dense, {"units": units}, chosen, defaults))
-    if kind == "dropout":
-        assert statement.size is not None
-        return [
-            Dropout.model_construct(
-                **common, rate=resolver.fraction(statement.size, "a dropout rate")
-            )
-        ]
-    if kind == "pad":
-        top, bottom, left, right = _pad(statement, resolver)
-        return [ZeroPad.model_construct(**common, top=top, bottom=bottom, left=left, right=right)]
-    if kind == "bn":
-        return [
-            BatchNorm.model_construct(
-                **common, options=batch_norm_options(options, defaults.batch_norm, resolver)
-            )
-        ]
-    if kind == "lrn":
-        return [
-            LocalResponseNorm.model_construct(
-                **common, **{**defaults.lrn, **lrn_options(options, resolver)}
-            )
-        ]
-    if options:
-        raise resolver.fail("unknown-option", f"{kind} takes no options", options[0].pos)
-    if kind in ACTIVATIONS:
-        return [Activation.model_construct(**common, function=kind)]
-    plain: dict[str, type[LayerBase]] = {
-        "gap": GlobalAvgPool,
-        "gmp": GlobalMaxPool,
-        "flatten": Flatten,
-    }
-    return [plain[kind].model_construct(**common)]
+        return [entry.adaptive.model_construct(**{**site.common, "grid": grid})]
+    # Without `/S` a pool steps by its window, as Keras' pooling layers do.
+    window, stride = _window(kernel, resolver, default_stride=None)
+    values = read_options(statement.options, entry.options, resolver, entry.word)
+    padding = values.get("padding", site.defaults.pool_padding)
+    fields = {"window": window, "stride": stride, "padding": padding}
+    return [entry.layer.model_construct(**site.common, **fields)]
+
+
+def dropout(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    assert statement.size is not None
+    rate = site.resolver.fraction(statement.size, "a dropout rate")
+    return [Dropout.model_construct(**site.common, rate=rate)]
+
+
+def pad(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    top, bottom, left, right = _pad(statement, site.resolver)
+    return [ZeroPad.model_construct(**site.common, top=top, bottom=bottom, left=left, right=right)]
+
+
+def batch_norm(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    values = read_options(statement.options, entry.options, site.resolver, entry.word)
+    options = site.defaults.batch_norm.model_copy(update=values)
+    return [BatchNorm.model_construct(**site.common, options=options)]
+
+
+def lrn(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    values = read_options(statement.options, entry.options, site.resolver, entry.word)
+    return [LocalResponseNorm.model_construct(**site.common, **{**site.defaults.lrn, **values})]
+
+
+def plain(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    """A word alone (`gap`, `flatten`); `identity` makes no layer."""
+    _no_options(statement, entry, site)
+    return [entry.layer.model_construct(**site.common)] if entry.layer else []
+
+
+def _no_options(statement: ast.LayerStmt, entry: Word, site: Site) -> None:
+    if statement.options:
+        raise site.resolver.fail(
+            "unknown-option", f"{entry.word} takes no options", statement.options[0].pos
+        )

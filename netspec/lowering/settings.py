@@ -16,14 +16,7 @@ from netspec.ir import (
     TrainConfig,
 )
 from netspec.ir.training import FILE_DATASETS, DatasetName
-from netspec.lowering.layers import (
-    PADDINGS,
-    Defaults,
-    attributes,
-    batch_norm_options,
-    choice_option,
-    lrn_options,
-)
+from netspec.lowering.layers import Defaults, read_options, with_attributes
 from netspec.lowering.values import (
     LARGEST_SIZE,
     Invalid,
@@ -32,6 +25,7 @@ from netspec.lowering.values import (
     unknown_option,
     with_suggestion,
 )
+from netspec.lowering.words import defaults_options
 from netspec.syntax import ast
 
 DATASETS = get_args(DatasetName)
@@ -46,30 +40,27 @@ TRAIN_KEYS = (
 
 
 def apply_defaults(line: ast.SettingLine, defaults: Defaults, resolver: Resolver) -> Defaults:
+    """One `defaults:` line: its options are those of the layer words it sets."""
+    if line.key not in DEFAULTS_KEYS:
+        raise resolver.fail(
+            "unknown-setting",
+            f"no defaults for '{line.key}'",
+            line.pos,
+            hint=with_suggestion(
+                line.key, DEFAULTS_KEYS, "defaults can be set for conv, pool, bn, dense and lrn"
+            ),
+        )
     options = _options_only(line, resolver)
+    values = read_options(options, defaults_options(line.key), resolver, line.key)
     if line.key == "conv":
-        return replace(defaults, conv=attributes(options, defaults.conv, resolver, "conv"))
+        return replace(defaults, conv=with_attributes(defaults.conv, values))
     if line.key == "pool":
-        return replace(
-            defaults,
-            pool_padding=choice_option(options, defaults.pool_padding, PADDINGS, resolver, "pool"),
-        )
+        return replace(defaults, pool_padding=values.get("padding", defaults.pool_padding))
     if line.key == "bn":
-        return replace(
-            defaults, batch_norm=batch_norm_options(options, defaults.batch_norm, resolver)
-        )
+        return replace(defaults, batch_norm=defaults.batch_norm.model_copy(update=values))
     if line.key == "dense":
-        return replace(defaults, dense=attributes(options, defaults.dense, resolver, "dense"))
-    if line.key == "lrn":
-        return replace(defaults, lrn={**defaults.lrn, **lrn_options(options, resolver)})
-    raise resolver.fail(
-        "unknown-setting",
-        f"no defaults for '{line.key}'",
-        line.pos,
-        hint=with_suggestion(
-            line.key, DEFAULTS_KEYS, "defaults can be set for conv, pool, bn, dense and lrn"
-        ),
-    )
+        return replace(defaults, dense=with_attributes(defaults.dense, values))
+    return replace(defaults, lrn={**defaults.lrn, **values})
 
 
 def _options_only(line: ast.SettingLine, resolver: Resolver) -> tuple[ast.Option, ...]:

@@ -1,5 +1,6 @@
 """What may come next at the cursor: a statement's first word, a layer's options, a
-module's parameters, a `defaults:` or `train:` setting. The words are the lowering's own."""
+module's parameters, a `defaults:` or `train:` setting. Every word is the lowering's own:
+the layer words and their options come from their registry (`netspec.lowering.words`)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,17 @@ import re
 
 from lsprotocol.types import CompletionItem, CompletionItemKind
 
-from netspec.lexer import STRUCTURE_WORDS
-from netspec.lowering.graph import LAYER_WORDS, MERGES
-from netspec.lowering.layers import ACTIVATIONS, PADDINGS
+from netspec.lowering.graph import AUX_OPTIONS, MERGES
 from netspec.lowering.settings import DATASETS, DEFAULTS_KEYS, TRAIN_KEYS
+from netspec.lowering.words import (
+    BLOCK_WORDS,
+    LAYER_WORDS,
+    SECTION_WORDS,
+    STATEMENT_WORDS,
+    TOP_LEVEL_WORDS,
+    defaults_options,
+)
 from netspec.lsp.modules import Module
-
-BN_AND_BIAS = ("bn", "nobn", "bias", "nobias")
-# Inside a block only these of the grammar's words may start a line; the rest are top level.
-BLOCK_WORDS = ("branch", "merge", "repeat", "aux")
-# How many words a layer takes before its options: `conv 3x3 64`, `maxpool 3x3/2`.
-POSITIONAL = {"conv": 2, "sepconv": 2, "dwconv": 1, "maxpool": 1, "avgpool": 1, "dense": 1}
-OPTIONS = {
-    "conv": (*PADDINGS, *ACTIVATIONS, *BN_AND_BIAS, "groups="),
-    "sepconv": (*PADDINGS, *ACTIVATIONS, *BN_AND_BIAS),
-    "dwconv": (*PADDINGS, *ACTIVATIONS, *BN_AND_BIAS, "mult="),
-    "dense": (*ACTIVATIONS, *BN_AND_BIAS),
-    "maxpool": PADDINGS,
-    "avgpool": PADDINGS,
-}
-# The layers whose last positional word is a width.
-SIZED = ("conv", "sepconv", "dense")
-# `defaults:` lines take the options of the layers they set.
-DEFAULT_OPTIONS = {"conv": OPTIONS["conv"][:-1], "dense": OPTIONS["dense"], "pool": PADDINGS}
 
 _HEADER = re.compile(r"(\w+)(?:[ \t]+(\w+))?")
 
@@ -51,14 +40,11 @@ def _top_level_block(lines: list[str], line: int) -> tuple[str, str | None] | No
 
 
 def _statement_starts(modules: dict[str, Module], in_block: bool) -> list[CompletionItem]:
-    keywords = (
-        BLOCK_WORDS
-        if in_block
-        else [word for word in STRUCTURE_WORDS if word != "to" and word not in LAYER_WORDS]
-    )
+    # Sections stand at top level only.
+    keywords = BLOCK_WORDS if in_block else (*TOP_LEVEL_WORDS, *SECTION_WORDS, *BLOCK_WORDS)
     return (
         [_item(word, CompletionItemKind.Keyword) for word in keywords]
-        + [_item(word, CompletionItemKind.Function, "layer") for word in LAYER_WORDS]
+        + [_item(word, CompletionItemKind.Function, "layer") for word in STATEMENT_WORDS]
         + [
             _item(name, CompletionItemKind.Module, module.signature)
             for name, module in modules.items()
@@ -83,8 +69,8 @@ def _setting(block: str, words: list[str]) -> list[CompletionItem]:
     if block == "defaults":
         if not words:
             return [_item(key, CompletionItemKind.Property) for key in DEFAULTS_KEYS]
-        choices = DEFAULT_OPTIONS.get(words[0], ())
-        return [_item(option, CompletionItemKind.EnumMember) for option in choices]
+        choices = defaults_options(words[0])
+        return [_item(option.label, CompletionItemKind.EnumMember) for option in choices]
     if not words:
         return [_item(key, CompletionItemKind.Property) for key in TRAIN_KEYS]
     if words == ["dataset"]:
@@ -117,7 +103,8 @@ def completions(
     if first == "merge":
         return [] if given else [_item(mode, CompletionItemKind.EnumMember) for mode in MERGES]
     if first == "aux":
-        return [_item("weight=", CompletionItemKind.Property)] if given else []
+        options = [_item(f"{name}=", CompletionItemKind.Property) for name in AUX_OPTIONS]
+        return options if given else []
     if first in modules:
         # Arguments after the cursor are given too; not the rest of the word being typed.
         tail = re.split(r"->", lines[line][character:])[0]
@@ -125,12 +112,13 @@ def completions(
         if typing and after and not tail[:1].isspace():
             after.pop(0)
         return _arguments(modules[first], given + after)
-    if first not in POSITIONAL:
+    entry = LAYER_WORDS.get(first)
+    if entry is None:
         return []
-    if len(given) >= POSITIONAL[first]:
-        return [_item(option, CompletionItemKind.EnumMember) for option in OPTIONS[first]]
-    # In a module, the width of a conv or dense is often one of the module's parameters.
+    if len(given) >= len(entry.arguments):
+        return [_item(option.label, CompletionItemKind.EnumMember) for option in entry.options]
+    # In a module, a number (a conv's width) is often one of the module's parameters.
     module = modules.get(block[1] or "") if block and block[0] == "module" else None
-    if module is None or first not in SIZED or len(given) != POSITIONAL[first] - 1:
+    if module is None or entry.arguments[len(given)].reading != "number":
         return []
     return [_item(param.name, CompletionItemKind.Variable, "parameter") for param in module.params]

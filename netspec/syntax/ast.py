@@ -51,8 +51,7 @@ class Kernel(NamedTuple):
 
 
 class LayerStmt(NamedTuple):
-    """A layer word and what follows it: conv, dwconv, sepconv, maxpool, avgpool, dense,
-    dropout, pad, gap, gmp, flatten, bn, lrn, identity, or an activation (relu, ...)."""
+    """A layer word (netspec/lowering/words.py) and what follows it."""
 
     kind: str
     kernel: Kernel | None
@@ -86,7 +85,7 @@ class InstanceStmt(NamedTuple):
     arguments: tuple[Argument, ...]
     pos: Pos
     name_pos: Pos | None
-    # Words after the module that an instance cannot have (`dwconv2 3x3`: the `3x3`).
+    # Words after the module that an instance cannot have (`conv2 3x3`: the `3x3`).
     stray: tuple[Text, ...] = ()
 
 

@@ -226,19 +226,11 @@ class _ToAst(Transformer[Token, Any]):
         name, *options, body = children
         return ast.AuxStmt(str(name), tuple(options), body, _pos(meta))
 
-    def conv(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
-        _, kernel, size, *options = children
-        return ast.LayerStmt("conv", _kernel(kernel), _value(size), tuple(options), _pos(meta))
+    def sized_window(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
+        kind, kernel, size, *options = children
+        return ast.LayerStmt(str(kind), _kernel(kernel), _value(size), tuple(options), _pos(meta))
 
-    def dwconv(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
-        _, kernel, *options = children
-        return ast.LayerStmt("dwconv", _kernel(kernel), None, tuple(options), _pos(meta))
-
-    def sepconv(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
-        _, kernel, size, *options = children
-        return ast.LayerStmt("sepconv", _kernel(kernel), _value(size), tuple(options), _pos(meta))
-
-    def pool(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
+    def window(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         kind, kernel, *options = children
         return ast.LayerStmt(str(kind), _kernel(kernel), None, tuple(options), _pos(meta))
 
@@ -250,9 +242,9 @@ class _ToAst(Transformer[Token, Any]):
         sizes = tuple(_value(token) for token in children[1:])
         return ast.LayerStmt("pad", None, sizes[0], (), _pos(meta), values=sizes)
 
-    def dense(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
-        _, size, *options = children
-        return ast.LayerStmt("dense", None, _value(size), tuple(options), _pos(meta))
+    def sized(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
+        kind, size, *options = children
+        return ast.LayerStmt(str(kind), None, _value(size), tuple(options), _pos(meta))
 
     def dropout(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         return ast.LayerStmt("dropout", None, _value(children[0]), (), _pos(meta))

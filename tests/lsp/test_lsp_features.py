@@ -9,8 +9,7 @@ from lsprotocol import types
 
 from netspec.api import check_text
 from netspec.diagnostics import error
-from netspec.lowering.graph import LAYER_WORDS
-from netspec.lowering.layers import ACTIVATIONS
+from netspec.lowering.words import ACTIVATIONS, STATEMENT_WORDS
 from netspec.lsp.completion import completions
 from netspec.lsp.diagnostics import caret_range, lsp_diagnostics
 from netspec.lsp.hover import MOST_ROWS, hover_markdown
@@ -178,7 +177,7 @@ def test_definition_is_found_from_any_character_of_the_instance_word() -> None:
 
 def test_a_statement_starts_with_a_layer_word_a_keyword_or_a_module() -> None:
     offered = labels(MODULE_SPEC, 8, 0)
-    assert set(LAYER_WORDS) <= set(offered)
+    assert set(STATEMENT_WORDS) <= set(offered)
     assert {"network", "module", "stage", "branch", "block"} <= set(offered)
     inside = labels(MODULE_SPEC, 4, 2)
     assert "branch" in inside and "network" not in inside and "conv" in inside
