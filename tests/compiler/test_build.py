@@ -11,11 +11,11 @@ import keras
 import numpy as np
 import pytest
 
-from compiler.build import build_models, keras_name, save_inference_model
+from compiler.build import build_models, save_inference_model
 from compiler.layers import LocalResponseNormalization
 from compiler.precision import dtype_policy
 from netspec.api import compile_file, compile_text
-from netspec.ir import Layer
+from netspec.ir import Layer, keras_name
 from tests.helpers import EVERY_KIND, SMALL_HEADER
 
 pytestmark = pytest.mark.keras
