@@ -16,19 +16,19 @@ def keras_name_clashes(network: Network) -> list[Diagnostic]:
     """A `duplicate-name` error at the later of two statements whose nodes share a Keras name,
     once for each such pair of statements."""
 
-    def statement(layer: LayerBase) -> LayerBase:
-        # The node that carries the statement's own name, span and word.
-        return network.by_name[label(layer)]
+    by_name = {layer.name: layer for layer in network.layers}
+    # Each node's statement: the node that carries the statement's own name and span.
+    statement = {layer.name: by_name[label(layer)] for layer in network.layers}
 
     def where(layer: LayerBase) -> tuple[int, int]:
-        return (statement(layer).span.line, statement(layer).span.column)
+        return (statement[layer.name].span.line, statement[layer.name].span.column)
 
     first: dict[str, LayerBase] = {}
     reported: set[tuple[str, str]] = set()
     problems: list[Diagnostic] = []
     for layer in sorted(network.layers, key=where):
         name = keras_name(layer.name)
-        later, earlier = statement(layer), statement(first.setdefault(name, layer))
+        later, earlier = statement[layer.name], statement[first.setdefault(name, layer).name]
         if later is earlier or (later.name, earlier.name) in reported:
             continue
         reported.add((later.name, earlier.name))
