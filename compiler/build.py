@@ -1,7 +1,8 @@
 """IR to Keras 3: one builder per IR layer kind, the training and the inference model.
 
-Every IR node is one Keras layer named after it (`/` becomes `_`: Keras 3 forbids `/`), so
-`model.get_layer(keras_name(name))` is the tensor `netspec check` describes. The builders
+Every IR node is one Keras layer named after it by `netspec.ir.keras_name` (`/` becomes `_`:
+Keras 3 forbids `/`), so `model.get_layer(keras_name(name))` is the tensor `netspec check`
+describes. The builders
 are registered for the IR classes; a test checks that every kind in `netspec.ir.Layer` has
 one.
 """
@@ -12,18 +13,15 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import keras
 from keras import KerasTensor as Tensor
 
-from compiler.layers import LocalResponseNormalization
+from compiler.layers import AdaptivePooling2D, LocalResponseNormalization
 from netspec import ir
-from netspec.ir import Network
+from netspec.ir import Network, keras_name
 from netspec.lowering.words import keras_activation
-
-
-def keras_name(ir_name: str) -> str:
-    return ir_name.replace("/", "_")
 
 
 @functools.singledispatch
@@ -93,14 +91,38 @@ def _avgpool(layer: ir.AvgPool, inputs: Sequence[Tensor]) -> Tensor:
     )(inputs[0])
 
 
+def _adaptive_pool(
+    layer: ir.AdaptivePool, pooling: Literal["max", "avg"], inputs: Sequence[Tensor]
+) -> Tensor:
+    """Keras' adaptive pooling slides a window one wider than an output side of 1, which its
+    TensorFlow backend cannot trace (and whose eager max pooling dies of SIGFPE): `to 1x1` is
+    a global pool keeping the 1x1 grid, another grid with a side of 1 netspec's own layer."""
+    name = keras_name(layer.name)
+    if layer.grid == (1, 1):
+        whole = (
+            keras.layers.GlobalMaxPooling2D
+            if pooling == "max"
+            else keras.layers.GlobalAveragePooling2D
+        )
+        return whole(keepdims=True, name=name)(inputs[0])
+    if 1 in layer.grid:
+        return AdaptivePooling2D(layer.grid, pooling, name=name)(inputs[0])
+    adaptive = (
+        keras.layers.AdaptiveMaxPooling2D
+        if pooling == "max"
+        else keras.layers.AdaptiveAveragePooling2D
+    )
+    return adaptive(layer.grid, name=name)(inputs[0])
+
+
 @build_layer.register
 def _adaptive_maxpool(layer: ir.AdaptiveMaxPool, inputs: Sequence[Tensor]) -> Tensor:
-    return keras.layers.AdaptiveMaxPooling2D(layer.grid, name=keras_name(layer.name))(inputs[0])
+    return _adaptive_pool(layer, "max", inputs)
 
 
 @build_layer.register
 def _adaptive_avgpool(layer: ir.AdaptiveAvgPool, inputs: Sequence[Tensor]) -> Tensor:
-    return keras.layers.AdaptiveAveragePooling2D(layer.grid, name=keras_name(layer.name))(inputs[0])
+    return _adaptive_pool(layer, "avg", inputs)
 
 
 @build_layer.register
@@ -185,15 +207,9 @@ def _add(layer: ir.Add, inputs: Sequence[Tensor]) -> Tensor:
 
 @build_layer.register
 def _multiply(layer: ir.Multiply, inputs: Sequence[Tensor]) -> Tensor:
-    # A C-vector broadcasts over the grid as a 1x1xC map: Keras would align it with (W, C).
-    name = keras_name(layer.name)
-    grids = [
-        keras.layers.Reshape((1, 1, tensor.shape[-1]), name=f"{name}_grid{index}")(tensor)
-        if len(tensor.shape) == 2 and any(len(other.shape) == 4 for other in inputs)
-        else tensor
-        for index, tensor in enumerate(inputs, start=1)
-    ]
-    return keras.layers.Multiply(name=name)(grids)
+    # Keras' merge layers broadcast a C-vector over a map themselves: the lower-rank input
+    # gains axes after the batch, (B, C) -> (B, 1, 1, C), so no layer of its own does it.
+    return keras.layers.Multiply(name=keras_name(layer.name))(list(inputs))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from compiler.quiet_start import import_tensorflow
 from netspec import api
 from netspec.cli import app as netspec_app
 from netspec.cli import console
+from netspec.cli_help import Command, Group
 from netspec.ir.training import DatasetName
 
 if TYPE_CHECKING:
@@ -217,6 +218,7 @@ def train(
     checkpoint_every: Annotated[
         str,
         typer.Option(
+            metavar="N|Nm",
             help="Save a checkpoint inside epochs every N optimizer steps (500) or N minutes "
             "(10m); a kill loses at most that much. SIGTERM saves at once and exits 143.",
             rich_help_panel=RUN,
@@ -236,6 +238,7 @@ def train(
     data_service: Annotated[
         str | None,
         typer.Option(
+            metavar="grpc://HOST:PORT",
             help="Run the training input pipeline on a tf.data service: the dispatcher's "
             "grpc://HOST:PORT (README, Preprocessing on other machines).",
             show_default=False,
@@ -544,8 +547,8 @@ def export(
     out.print(f"exported {trained.model_path} as {export_format} to {output}")
 
 
-data_app = typer.Typer(help="Prepare datasets for training.", no_args_is_help=True)
-data_app.command("pack")(data_pack)
+data_app = typer.Typer(cls=Group, help="Prepare datasets for training.", no_args_is_help=True)
+data_app.command("pack", cls=Command)(data_pack)
 
 
 def mount(app: typer.Typer) -> None:
@@ -553,7 +556,7 @@ def mount(app: typer.Typer) -> None:
     if any(command.callback is build for command in app.registered_commands):
         return
     for command in (build, train, predict, evaluate, export):
-        app.command()(command)
+        app.command(cls=Command)(command)
     app.add_typer(data_app, name="data")
 
 

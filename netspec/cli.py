@@ -21,9 +21,11 @@ from rich.console import Console
 
 from netspec import api
 from netspec.analysis.report import Report
+from netspec.cli_help import Command, Group
 from netspec.render import print_diagnostics, print_report, sweep_table
 
 app = typer.Typer(
+    cls=Group,
     help="Design, check and train GoogLeNet / Inception-family networks from .ns specs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -70,11 +72,11 @@ class Format(str, Enum):
     sarif = "sarif"
 
 
-@app.command()
+@app.command(cls=Command)
 def check(
     specs: Annotated[
         list[Path] | None,
-        typer.Argument(help="Spec files (.ns) to check.", show_default=False),
+        typer.Argument(metavar="SPEC...", help="Spec files (.ns) to check.", show_default=False),
     ] = None,
     output_format: Annotated[
         Format,
@@ -101,6 +103,7 @@ def check(
         str | None,
         typer.Option(
             "--input",
+            metavar="HxWxC,...",
             help="Check at another input size (32x32x3), or sweep sizes (32,64,224).",
             show_default=False,
         ),
@@ -125,7 +128,7 @@ def check(
         print(json.dumps(check_json_schema(), indent=2))
         raise typer.Exit(0)
     if not specs:
-        raise typer.BadParameter("give at least one spec file", param_hint="SPECS")
+        raise typer.BadParameter("give at least one spec file", param_hint="SPEC...")
     sizes = parse_input_sizes(input_size)
     texts: dict[str, str | None] = {}
     reports: list[Report] = []
@@ -167,7 +170,7 @@ def check(
     raise typer.Exit(1 if failed else 0)
 
 
-@app.command()
+@app.command(cls=Command)
 def graph(
     spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
     output: Annotated[
@@ -181,7 +184,12 @@ def graph(
     ] = False,
     input_size: Annotated[
         str | None,
-        typer.Option("--input", help="Draw at another input size (32x32x3).", show_default=False),
+        typer.Option(
+            "--input",
+            metavar="HxWxC",
+            help="Draw at another input size (32x32x3).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Draw the network with Graphviz: layers that see only padding in a warning colour."""
@@ -218,12 +226,14 @@ def graph(
     console().print(f"wrote {output}")
 
 
-@app.command()
+@app.command(cls=Command)
 def runs(
     directories: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Run directories, or folders of them (default: runs/).", show_default=False
+            metavar="DIR...",
+            help="Run directories, or folders of them (default: runs/).",
+            show_default=False,
         ),
     ] = None,
     plot: Annotated[
@@ -256,7 +266,7 @@ def runs(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=Command)
 def lsp() -> None:
     """Run the language server (stdin/stdout) for editors.
 

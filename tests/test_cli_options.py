@@ -80,3 +80,38 @@ def test_help_at_80_columns_shows_every_option_name_whole(command: str) -> None:
     names = [name for name in option_names(command) if name.startswith("--")]
     assert "--steps-per-execution" in names or command == "check"
     assert [name for name in names if name not in words] == []
+
+
+def every_command_line() -> list[list[str]]:
+    """`netspec`, every command and every subcommand, as typed before `--help`."""
+    group = typer.main.get_command(app)
+    lines: list[list[str]] = [[]]
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        lines.append([name])
+        lines += [[name, sub] for sub in getattr(command, "commands", {})]
+    return lines
+
+
+def test_help_names_values_as_a_user_writes_them_and_flags_not_at_all() -> None:
+    helps = {}
+    for words in every_command_line():
+        result = CliRunner().invoke(app, [*words, "--help"], terminal_width=100)
+        assert result.exit_code == 0, result.output
+        helps[" ".join(words)] = result.output
+    assert {"check", "train", "data pack", "export"} <= set(helps)
+    # Python's types say nothing to a user: `<list[Path]>`, `<bool>` (a flag), `<str>`.
+    assert [
+        line
+        for text in helps.values()
+        for line in text.splitlines()
+        if "<bool>" in line or "<str>" in line or "list[" in line
+    ] == []
+
+    def row(command: str, name: str) -> list[str]:
+        return next(line.split() for line in helps[command].splitlines() if f" {name} " in line)
+
+    assert "[SPEC...]" in helps["check"] and row("check", "SPEC...")[1] == "SPEC..."
+    assert row("check", "--input")[2] == "HxWxC,..." and row("graph", "--input")[2] == "HxWxC"
+    assert row("train", "--data-service")[2] == "grpc://HOST:PORT"
+    assert row("train", "--checkpoint-every")[2] == "N|Nm"
+    assert row("check", "--json")[2] == "Same"  # the help, straight after the flag

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netspec.analysis.lints import design_lints, label
+from netspec.analysis.names import keras_name_clashes
 from netspec.analysis.report import (
     BYTES_PER_FLOAT32,
     AuxHeadReport,
@@ -107,7 +108,7 @@ def _totals(network: Network, facts: dict[str, Facts]) -> Totals | None:
 def analyse(network: Network) -> Report:
     facts, problems = layer_facts(network)
     problems += network.warnings
-    problems += _head_problems(network, facts)
+    problems += _head_problems(network, facts) + keras_name_clashes(network)
     # A broken aux head should not hide what the main network does at this input size.
     if all(layer.name in facts for layer in network.inference_layers):
         problems += design_lints(network, facts)

@@ -1,7 +1,15 @@
 """The IR: immutable pydantic models of the expanded, named layer graph that later stages
 read, each layer kind with its static rule."""
 
-from netspec.ir.base import BatchNormOptions, Frozen, LayerBase, Padding, Role, Span
+from netspec.ir.base import (
+    BatchNormOptions,
+    Frozen,
+    LayerBase,
+    Padding,
+    Role,
+    Span,
+    keras_name,
+)
 from netspec.ir.basic import (
     Activation,
     BatchNorm,
@@ -79,4 +87,5 @@ __all__ = [
     "TrainConfig",
     "WindowPool",
     "ZeroPad",
+    "keras_name",
 ]

@@ -13,6 +13,12 @@ Padding = Literal["same", "valid"]
 Role = Literal["trunk", "branch", "aux"]
 
 
+def keras_name(name: str) -> str:
+    """The name a node's Keras layer takes: Keras 3 forbids `/` in layer names, so `stem/conv1`
+    is `stem_conv1`. The backend names its layers by this and `check` holds them unique by it."""
+    return name.replace("/", "_")
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 

@@ -31,7 +31,8 @@ class AvgPool(WindowPool):
 
 def adaptive_windows(size: int, cells: int) -> list[tuple[int, int]]:
     """PyTorch's windows, which Keras' adaptive pooling computes too: cell i of `cells` over
-    `size` spans floor(i*size/cells) to ceil((i+1)*size/cells)."""
+    `size` spans floor(i*size/cells) to ceil((i+1)*size/cells). The backend's own layer for
+    the grids Keras cannot build (a side of 1) pools over these."""
     return [(i * size // cells, math.ceil((i + 1) * size / cells)) for i in range(cells)]
 
 

@@ -11,11 +11,11 @@ import keras
 import numpy as np
 import pytest
 
-from compiler.build import build_models, keras_name, save_inference_model
+from compiler.build import build_models, save_inference_model
 from compiler.layers import LocalResponseNormalization
 from compiler.precision import dtype_policy
 from netspec.api import compile_file, compile_text
-from netspec.ir import Layer
+from netspec.ir import Layer, keras_name
 from tests.helpers import EVERY_KIND, SMALL_HEADER
 
 pytestmark = pytest.mark.keras
@@ -108,35 +108,60 @@ def test_aux_heads_are_training_outputs_only() -> None:
     assert models.training.get_layer("side_dense1").activation is keras.activations.linear
 
 
-def test_saved_model_loads_without_netspec_and_predicts_the_same(tmp_path: Path) -> None:
-    path = tmp_path / "model.keras"
-    model = save_inference_model(compile_file(Path("specs/cifar_trimmed.ns")), path)
-    x = np.random.default_rng(2).uniform(size=(2, 32, 32, 3)).astype("float32")
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "expected.npy", np.asarray(model(x, training=False)))
+def load_in_a_fresh_process(
+    model: keras.Model, path: Path, x: np.ndarray, first: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Load `path` in a new Python that runs `first` before `keras.saving.load_model`, and
+    check that it predicts what `model` does."""
+    np.save(path.parent / "x.npy", x)
+    np.save(path.parent / "expected.npy", np.asarray(model(x, training=False)))
     script = (
-        "import sys, numpy as np, keras\n"
+        f"import sys, numpy as np, keras\n{first}\n"
         "m = keras.saving.load_model(sys.argv[1])\n"
         "x = np.load(sys.argv[2]); expected = np.load(sys.argv[3])\n"
         "np.testing.assert_allclose(np.asarray(m(x, training=False)), expected, atol=1e-4)\n"
-        "assert not any(k.startswith(('netspec', 'compiler')) for k in sys.modules)\n"
-        "print('loaded', m.count_params())\n"
+        "ours = sorted(k for k in sys.modules if k.startswith(('netspec', 'compiler')))\n"
+        "print('loaded', m.count_params(), ours)\n"
     )
-    done = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-c",
             script,
             str(path),
-            str(tmp_path / "x.npy"),
-            str(tmp_path / "expected.npy"),
+            str(path.parent / "x.npy"),
+            str(path.parent / "expected.npy"),
         ],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=path.parent,
     )
+
+
+def test_saved_model_loads_without_netspec_and_predicts_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "model.keras"
+    model = save_inference_model(compile_file(Path("specs/cifar_trimmed.ns")), path)
+    x = np.random.default_rng(2).uniform(size=(2, 32, 32, 3)).astype("float32")
+    done = load_in_a_fresh_process(model, path, x)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert f"loaded {model.count_params()}" in done.stdout
+    assert f"loaded {model.count_params()} []" in done.stdout
+
+
+def test_saved_model_with_netspecs_own_layers_loads_after_importing_them(tmp_path: Path) -> None:
+    # The README's way: Keras' loader imports no module a .keras file names, for safety.
+    path = tmp_path / "model.keras"
+    network = compile_text(
+        SMALL_HEADER + "conv 3x3 8\nlrn\nmaxpool to 4x1\nflatten\ndense classes\n"
+    )
+    model = save_inference_model(network, path)
+    assert {"LocalResponseNormalization", "AdaptivePooling2D"} <= {
+        type(layer).__name__ for layer in model.layers
+    }
+    x = np.random.default_rng(2).uniform(size=(2, 8, 8, 4)).astype("float32")
+    done = load_in_a_fresh_process(model, path, x, "import compiler.layers")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"loaded {model.count_params()} ['compiler', 'compiler.layers'" in done.stdout
+    keras.backend.clear_session()
 
 
 def netspec_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,10 +8,10 @@ from pathlib import Path
 import keras
 import pytest
 
-from compiler.build import build_layer, build_models, keras_name
+from compiler.build import build_layer, build_models
 from netspec.analysis.report import Report
 from netspec.api import check_file, check_text, compile_file, compile_text
-from netspec.ir import Layer, Network
+from netspec.ir import Layer, Network, keras_name
 from tests.helpers import EVERY_KIND, SMALL_HEADER
 
 pytestmark = pytest.mark.keras
@@ -23,7 +23,8 @@ def test_every_ir_layer_kind_has_a_keras_builder() -> None:
 
 
 def assert_keras_agrees(report: Report, network: Network) -> None:
-    """Totals, non-trainable count, and every node's output shape and parameters."""
+    """Totals, non-trainable count, every node's output shape and parameters, and no Keras
+    layer that `check` does not list."""
     assert report.totals is not None, report.diagnostics
     models = build_models(network)
     try:
@@ -31,6 +32,9 @@ def assert_keras_agrees(report: Report, network: Network) -> None:
         assert models.training.count_params() == report.totals.params_with_aux
         frozen = sum(int(w.numpy().size) for w in models.inference.non_trainable_weights)
         assert frozen == report.totals.non_trainable_params
+        assert sorted(built.name for built in models.training.layers) == sorted(
+            keras_name(layer.name) for layer in report.layers
+        )
         for layer in report.layers:
             expected = (None, layer.output[2]) if layer.flat else (None, *layer.output)
             built = models.training.get_layer(keras_name(layer.name))

@@ -16,8 +16,9 @@ import keras
 import numpy as np
 import pytest
 
-from compiler.build import build_models, keras_name
+from compiler.build import build_models
 from netspec.api import check_file, compile_file
+from netspec.ir import keras_name
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
 
