@@ -110,6 +110,7 @@ def lower(
         layers=cast("tuple[Layer, ...]", layers),
         output=output,
         aux_heads=tuple(builder.aux_heads),
+        sections=tuple(builder.sections),
         train=train,
     )
 
