@@ -65,7 +65,7 @@ def _warn(
     layer: LayerBase,
     code: str,
     message: str,
-    hint: str,
+    hint: str | None = None,
     flagged: Sequence[LayerBase] = (),
 ) -> Diagnostic:
     """A warning at `layer`, naming the layers it flags (`layer` alone unless given)."""
