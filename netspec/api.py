@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from netspec.analysis.analyse import analyse
@@ -10,12 +13,16 @@ from netspec.analysis.report import Report
 from netspec.diagnostics import Diagnostic, NetspecError, error
 from netspec.ir import Network
 from netspec.lowering import lower
+from netspec.syntax import ast
 from netspec.syntax.parser import parse
 
 __all__ = [
+    "Checked",
     "NetspecError",
     "Network",
+    "check",
     "check_file",
+    "check_path",
     "check_text",
     "compile_file",
     "compile_text",
@@ -50,13 +57,32 @@ def read_spec(path: str | Path) -> str:
         ) from None
 
 
-def compile_text(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Network:
-    """Parse and lower; raise NetspecError with every diagnostic found."""
+@dataclass(frozen=True)
+class Checked:
+    """A spec read, parsed, lowered and analysed once, with what each stage made: a command
+    that needs the text, the syntax tree or the network besides the report takes them here
+    instead of doing the work again. What a stage could not make is None."""
+
+    text: str | None
+    spec: ast.Spec | None
+    network: Network | None
+    report: Report
+
+
+@contextmanager
+def _not_too_deep(text: str, file: str) -> Iterator[None]:
     try:
-        return lower(parse(text, file), file, input_size)
+        yield
     except RecursionError:
         # The parse tree and the expansion recurse once per nested block or module use.
         raise NetspecError(_too_deep(text, file)) from None
+
+
+def compile_text(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Network:
+    """Parse and lower; raise NetspecError with every diagnostic found."""
+    with _not_too_deep(text, file):
+        network = lower(parse(text, file), file, input_size)
+    return network
 
 
 def _too_deep(text: str, file: str) -> Diagnostic:
@@ -76,23 +102,25 @@ def compile_file(path: str | Path, input_size: InputSize | None = None) -> Netwo
     return compile_text(read_spec(path), str(path), input_size)
 
 
-def check_text(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Report:
-    """Everything `netspec check` reports; spec problems become diagnostics, never exceptions."""
+def check(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Checked:
+    """Parse, lower and analyse once; spec problems become diagnostics, never exceptions."""
+    spec = None
     try:
-        network = compile_text(text, file, input_size)
+        with _not_too_deep(text, file):
+            spec = parse(text, file)
+            network = lower(spec, file, input_size)
     except NetspecError as exc:
-        return Report.model_construct(
-            network="",
-            file=file,
-            input=_known(input_size),
-            classes=0,
-            layers=(),
-            totals=None,
-            diagnostics=exc.diagnostics,
-        )
+        return Checked(text, spec, None, _unchecked(file, input_size, exc.diagnostics))
     report = analyse(network)
     kept = tuple(d for d in report.diagnostics if not _allowed(d, text))
-    return report if kept == report.diagnostics else report.model_copy(update={"diagnostics": kept})
+    if kept != report.diagnostics:
+        report = report.model_copy(update={"diagnostics": kept})
+    return Checked(text, spec, network, report)
+
+
+def check_text(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Report:
+    """Everything `netspec check` reports."""
+    return check(text, file, input_size).report
 
 
 _ALLOW = re.compile(r"#.*\ballow:\s*([\w\-, ]+)")
@@ -112,23 +140,30 @@ def _allowed(diagnostic: Diagnostic, text: str) -> bool:
     return match is not None and diagnostic.code in {c.strip() for c in match.group(1).split(",")}
 
 
-def check_file(path: str | Path, input_size: InputSize | None = None) -> Report:
+def check_path(path: str | Path, input_size: InputSize | None = None) -> Checked:
+    """`check` on a file; one that cannot be read is a report of that, with no text."""
     try:
         text = read_spec(path)
     except NetspecError as exc:
-        return Report.model_construct(
-            network="",
-            file=str(path),
-            input=_known(input_size),
-            classes=0,
-            layers=(),
-            totals=None,
-            diagnostics=exc.diagnostics,
-        )
-    return check_text(text, str(path), input_size)
+        return Checked(None, None, None, _unchecked(str(path), input_size, exc.diagnostics))
+    return check(text, str(path), input_size)
 
 
-def _known(input_size: InputSize | None) -> tuple[int, int, int]:
-    if input_size is None:
-        return (0, 0, 0)
-    return (input_size[0], input_size[1], input_size[2] or 0)
+def check_file(path: str | Path, input_size: InputSize | None = None) -> Report:
+    return check_path(path, input_size).report
+
+
+def _unchecked(
+    file: str, input_size: InputSize | None, diagnostics: tuple[Diagnostic, ...]
+) -> Report:
+    """The report of a spec that did not lower: its diagnostics, and no figures."""
+    height, width, channels = input_size or (0, 0, 0)
+    return Report.model_construct(
+        network="",
+        file=file,
+        input=(height, width, channels or 0),
+        classes=0,
+        layers=(),
+        totals=None,
+        diagnostics=diagnostics,
+    )

@@ -133,13 +133,11 @@ def check(
     texts: dict[str, str | None] = {}
     reports: list[Report] = []
     for spec in specs:
-        try:
-            texts[str(spec)] = api.read_spec(spec)
-        except api.NetspecError:
-            texts[str(spec)] = None
         at_sizes: list[api.InputSize | None] = [*sizes] or [None]  # None: the spec's own
         for size in at_sizes:
-            reports.append(api.check_file(spec, size))
+            checked = api.check_path(spec, size)
+            texts[str(spec)] = checked.text
+            reports.append(checked.report)
 
     sweep = len(sizes) > 1
     if as_json or output_format is Format.json:
@@ -204,15 +202,11 @@ def graph(
     if len(sizes) > 1:
         raise typer.BadParameter("draw one input size at a time", param_hint="--input")
     errors = console(stderr=True)
-    try:
-        text = api.read_spec(spec)
-        network = api.compile_text(text, str(spec), sizes[0] if sizes else None)
-    except api.NetspecError as exc:
-        print_diagnostics(errors, exc.diagnostics, locals().get("text"))
-        raise typer.Exit(1) from None
-    report = api.check_text(text, str(spec), sizes[0] if sizes else None)
-    print_diagnostics(errors, report.diagnostics, text)
-    picture = network_graph(network, report, expand=expand)
+    checked = api.check_path(spec, sizes[0] if sizes else None)
+    print_diagnostics(errors, checked.report.diagnostics, checked.text)
+    if checked.network is None:
+        raise typer.Exit(1)
+    picture = network_graph(checked.network, checked.report, expand=expand)
     try:
         data = (
             picture.source.encode()

@@ -25,6 +25,8 @@ class Diagnostic(BaseModel):
     line: int = 0
     column: int = 0
     hint: str | None = None
+    # The layers the diagnostic is about, by IR node name (a lint may name several).
+    layers: tuple[str, ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -32,7 +34,13 @@ class Diagnostic(BaseModel):
 
 
 def error(
-    code: str, message: str, file: str = "", line: int = 0, column: int = 0, hint: str | None = None
+    code: str,
+    message: str,
+    file: str = "",
+    line: int = 0,
+    column: int = 0,
+    hint: str | None = None,
+    layers: tuple[str, ...] = (),
 ) -> Diagnostic:
     return Diagnostic.model_construct(
         severity=Severity.error,
@@ -42,13 +50,20 @@ def error(
         line=line,
         column=column,
         hint=hint,
+        layers=layers,
     )
 
 
 def warning(
-    code: str, message: str, file: str = "", line: int = 0, column: int = 0, hint: str | None = None
+    code: str,
+    message: str,
+    file: str = "",
+    line: int = 0,
+    column: int = 0,
+    hint: str | None = None,
+    layers: tuple[str, ...] = (),
 ) -> Diagnostic:
-    return error(code, message, file, line, column, hint).model_copy(
+    return error(code, message, file, line, column, hint, layers).model_copy(
         update={"severity": Severity.warning}
     )
 

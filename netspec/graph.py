@@ -8,8 +8,7 @@ from collections.abc import Iterable
 
 import graphviz
 
-from netspec.analysis.analyse import layer_facts
-from netspec.analysis.lints import find_collapse
+from netspec.analysis.lints import COLLAPSE_CODES
 from netspec.analysis.report import Report
 from netspec.ir import LayerBase, Network, SlidingWindow, WindowPool
 from netspec.render import Row, compact_rows, every_row, shape_text
@@ -41,10 +40,14 @@ def _node_id(name: str) -> str:
 
 def network_graph(network: Network, report: Report, *, expand: bool = False) -> graphviz.Digraph:
     """One box per statement, instance, loose group and aux head (every IR node with
-    `expand`); edges follow the graph's inputs."""
-    facts, _ = layer_facts(network)
-    complete = all(layer.name in facts for layer in network.inference_layers)
-    flagged = find_collapse(network, facts).flagged if complete else set()
+    `expand`); edges follow the graph's inputs. The layers the report's collapse warnings
+    name are drawn in the warning colour."""
+    flagged = {
+        name
+        for diagnostic in report.diagnostics
+        if diagnostic.code in COLLAPSE_CODES
+        for name in diagnostic.layers
+    }
     rows = every_row(report) if expand else compact_rows(report)
     box_of = {member: row.name for row in rows for member in row.members}
     graph = graphviz.Digraph(

@@ -39,6 +39,17 @@ class LayerJson(Model):
         description="The word that wrote the statement when it lowered to several nodes "
         "(`conv`, `residual`), or the module of an instance's output (`inception`, `block35`)."
     )
+    group: str | None = Field(
+        description="The loose group of `branch:` blocks (outside any instance) the layer "
+        "belongs to, by the name of the layer that merges it; null outside one."
+    )
+    instance: str | None = Field(
+        description="The outermost module or `inception` instance that wrote the layer, by "
+        "the name of its output layer; null outside one."
+    )
+    module: str | None = Field(
+        description="The module of `instance` (`inception`, `block35`); null outside one."
+    )
     output: tuple[int, int, int] = Field(description="Height, width, channels (1, 1, n if flat).")
     flat: bool = Field(description="A vector (after flatten, gap or dense), not a map.")
     params: int
@@ -48,12 +59,17 @@ class LayerJson(Model):
 
     @classmethod
     def of(cls, layer: LayerReport) -> LayerJson:
+        optional = {"aux", "part_of", "written_as", "group", "instance", "module"}
         return cls(
-            **layer.model_dump(exclude={"aux", "part_of", "written_as"}),
-            aux=layer.aux or None,
-            part_of=layer.part_of or None,
-            written_as=layer.written_as or None,
+            **layer.model_dump(exclude=optional),
+            **{field: getattr(layer, field) or None for field in optional},
         )
+
+
+class SectionJson(Model):
+    name: str = Field(description="What the section's layers carry in `section`.")
+    header: str = Field(description="As written: `stem`, `stage 4`, `head`.")
+    line: int
 
 
 class AuxHeadJson(Model):
@@ -71,6 +87,9 @@ class DiagnosticJson(Model):
     line: int = Field(description="1-based; 0 when the diagnostic has no place in the file.")
     column: int = Field(description="1-based; 0 when the diagnostic has no place in the file.")
     hint: str | None
+    layers: list[str] = Field(
+        description="The layers the diagnostic is about (every layer a lint flags), by name."
+    )
 
     @classmethod
     def of(cls, diagnostic: Diagnostic) -> DiagnosticJson:
@@ -101,6 +120,7 @@ class ReportJson(Model):
     classes: int | None
     layers: list[LayerJson]
     aux_heads: list[AuxHeadJson]
+    sections: list[SectionJson]
     total_params: int | None = Field(description="The inference model (aux heads dropped).")
     aux_params: int | None
     total_params_with_aux: int | None
@@ -135,6 +155,7 @@ class ReportJson(Model):
             classes=report.classes if lowered else None,
             layers=[LayerJson.of(layer) for layer in report.layers],
             aux_heads=[AuxHeadJson(**head.model_dump()) for head in report.aux_heads],
+            sections=[SectionJson(**section.model_dump()) for section in report.sections],
             total_params=totals.params if totals else None,
             aux_params=totals.aux_params if totals else None,
             total_params_with_aux=totals.params_with_aux if totals else None,

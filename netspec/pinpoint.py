@@ -1,9 +1,10 @@
-"""Diagnostics rendered as a compiler would: `file:line:col: error[code]: message`,
+"""Diagnostics laid out as a compiler would: `file:line:col: error[code]: message`,
 the source line, and a caret under the token."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from netspec.diagnostics import Diagnostic
 
@@ -24,24 +25,73 @@ def token_width(line: str, column: int) -> int:
     return len(token.group()) if token else 1
 
 
-def pinpoint(diagnostic: Diagnostic, text: str | None) -> str:
-    """Plain text; the CLI colours it."""
-    where = diagnostic.file or "<spec>"
+@dataclass(frozen=True)
+class Quote:
+    """The source line under a diagnostic, with the caret's place."""
+
+    line: int
+    source: str
+    column: int
+    width: int
+
+    @property
+    def gutter(self) -> str:
+        return " " * len(str(self.line))
+
+    @property
+    def prefix(self) -> str:
+        """What stands before the quoted source: `12 | `."""
+        return f"{self.line} | "
+
+    @property
+    def caret(self) -> str:
+        return f"{self.gutter} | {' ' * (self.column - 1)}{'^' * self.width}"
+
+
+@dataclass(frozen=True)
+class Pinpoint:
+    """A diagnostic's parts as the terminal shows them; `pinpoint` joins them into plain
+    text, the CLI colours each."""
+
+    location: str
+    label: str
+    message: str
+    quote: Quote | None
+    hint: str | None
+
+    @property
+    def hint_line(self) -> str | None:
+        if self.hint is None:
+            return None
+        gutter = self.quote.gutter if self.quote else " "
+        return f"{gutter} = hint: {self.hint}"
+
+
+def locate(diagnostic: Diagnostic, text: str | None) -> Pinpoint:
+    location = diagnostic.file or "<spec>"
     if diagnostic.line:
-        where += f":{diagnostic.line}:{diagnostic.column}"
-    parts = [f"{where}: {diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"]
+        location += f":{diagnostic.line}:{diagnostic.column}"
+    quote = None
     line = source_line(text, diagnostic.line) if text is not None and diagnostic.line else None
     if line is not None:
-        gutter = " " * len(str(diagnostic.line))
         column = max(diagnostic.column, 1)
-        width = token_width(line, column)
-        parts += [
-            f"{gutter} |",
-            f"{diagnostic.line} | {line}",
-            f"{gutter} | {' ' * (column - 1)}{'^' * width}",
-        ]
-        if diagnostic.hint:
-            parts.append(f"{gutter} = hint: {diagnostic.hint}")
-    elif diagnostic.hint:
-        parts.append(f"  = hint: {diagnostic.hint}")
+        quote = Quote(diagnostic.line, line, column, token_width(line, column))
+    return Pinpoint(
+        location,
+        f"{diagnostic.severity.value}[{diagnostic.code}]",
+        diagnostic.message,
+        quote,
+        diagnostic.hint,
+    )
+
+
+def pinpoint(diagnostic: Diagnostic, text: str | None) -> str:
+    """Plain text; the CLI colours it."""
+    place = locate(diagnostic, text)
+    parts = [f"{place.location}: {place.label}: {place.message}"]
+    if place.quote is not None:
+        quote = place.quote
+        parts += [f"{quote.gutter} |", quote.prefix + quote.source, quote.caret]
+    if place.hint_line is not None:
+        parts.append(place.hint_line)
     return "\n".join(parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +15,7 @@ from rich.text import Text
 from netspec.analysis.report import LayerReport, Report
 from netspec.analysis.torchsummary import inference_sizes, training_sizes
 from netspec.diagnostics import Diagnostic
-from netspec.pinpoint import pinpoint
+from netspec.pinpoint import locate
 
 if TYPE_CHECKING:
     from netspec.runs import Run  # `check` never reads runs: no need to load their model
@@ -55,44 +55,37 @@ class Row:
     members: tuple[str, ...]
 
 
-_GROUP = re.compile(r"^(.*?\bg\d+)/")
-
-
-def _row_keys(report: Report) -> dict[str, str]:
-    """Each layer's row: its aux head, its top-level instance, the loose group it is a
-    branch of, or the statement it is a part of; otherwise its own."""
-    names = {layer.name for layer in report.layers}
-    group_outputs: dict[str, str] = {}
-    for layer in report.layers:
-        group = _GROUP.match(layer.name)
-        if group and layer.role == "trunk" and not layer.part_of:
-            group_outputs.setdefault(group.group(1), layer.name)
-    keys: dict[str, str] = {}
-    for layer in report.layers:
-        top = layer.name.split("/", 1)[0]
-        group = _GROUP.match(layer.name)
-        if layer.aux:
-            keys[layer.name] = layer.aux
-        elif top in names and top != layer.name:
-            keys[layer.name] = top
-        elif group and group.group(1) in group_outputs:
-            keys[layer.name] = group_outputs[group.group(1)]
-        elif layer.part_of:
-            keys[layer.name] = keys.get(layer.part_of, layer.part_of)
-        else:
-            keys[layer.name] = layer.name
-    return keys
+def statement_of(layer: LayerReport) -> str:
+    """The node carrying the statement that wrote the layer."""
+    return layer.part_of or layer.name
 
 
 def compact_rows(report: Report) -> list[Row]:
     """One row per trunk statement, instance, loose group and aux head; every layer is in
     exactly one row, so the rows' parameters add up to the totals."""
-    keys = _row_keys(report)
-    by_name = {layer.name: layer for layer in report.layers}
+    built = {layer.name for layer in report.layers}
+
+    def row_of(layer: LayerReport) -> str:
+        """Its aux head, its instance, the loose group it is a branch of, or its statement.
+        An instance or group whose output cannot be built at this size has no row: what
+        was built of it shows statement by statement."""
+        whole = next((name for name in (layer.instance, layer.group) if name in built), "")
+        return layer.aux or whole or statement_of(layer)
+
+    return folded_rows(report.layers, row_of, {head.name: head.line for head in report.aux_heads})
+
+
+def folded_rows(
+    layers: tuple[LayerReport, ...],
+    row_of: Callable[[LayerReport], str],
+    aux_lines: dict[str, int],
+) -> list[Row]:
+    """The layers folded by `row_of`; a row named after an aux head (in `aux_lines`, by
+    its line) is that head's."""
+    by_name = {layer.name: layer for layer in layers}
     members: dict[str, list[LayerReport]] = {}
-    for layer in report.layers:
-        members.setdefault(keys[layer.name], []).append(layer)
-    aux_lines = {head.name: head.line for head in report.aux_heads}
+    for layer in layers:
+        members.setdefault(row_of(layer), []).append(layer)
     rows = []
     for key, group in members.items():
         layer = by_name.get(key, group[-1])
@@ -109,7 +102,7 @@ def compact_rows(report: Report) -> list[Row]:
             )
         )
     # A row stands where its last layer stands.
-    order = {layer.name: index for index, layer in enumerate(report.layers)}
+    order = {layer.name: index for index, layer in enumerate(layers)}
     return sorted(rows, key=lambda row: max(order[m.name] for m in members[row.name]))
 
 
@@ -231,34 +224,26 @@ def print_diagnostics(
     """Each header `file:line:col: severity[code]: message` on one line, never wrapped, so
     grep and editors can parse it; `context` (the input size in a sweep) ends the message."""
     for diagnostic in diagnostics:
-        first, *rest = pinpoint(diagnostic, text).split("\n")
-        location, _, message = first.partition(": ")
-        label, _, message = message.partition(": ")
-        if context:
-            message += f" ({context})"
+        place = locate(diagnostic, text)
         console.print(
             Text.assemble(
-                (location + ": ", "bold"),
-                (label, SEVERITY_STYLE[diagnostic.severity.value]),
-                (": " + message, "bold"),
+                (place.location + ": ", "bold"),
+                (place.label, SEVERITY_STYLE[diagnostic.severity.value]),
+                (": " + place.message + (f" ({context})" if context else ""), "bold"),
             ),
             highlight=False,
             soft_wrap=True,
         )
-        for line in rest:
-            quoted = _QUOTED.match(line)
-            if quoted and console.color_system is not None:
-                console.print(Text(quoted.group(1)) + highlighted(quoted.group(2)), highlight=False)
-                continue
-            console.print(
-                Text(line, style="cyan" if "^" in line or "hint" in line else ""),
-                highlight=False,
-                soft_wrap=True,
-            )
-
-
-# The quoted source line under a diagnostic's header: `12 | conv 3x3 64`.
-_QUOTED = re.compile(r"^(\d+ \| )(.*)$")
+        quote = place.quote
+        if quote is not None:
+            console.print(f"{quote.gutter} |", highlight=False, soft_wrap=True)
+            if console.color_system is not None:
+                console.print(Text(quote.prefix) + highlighted(quote.source), highlight=False)
+            else:
+                console.print(Text(quote.prefix + quote.source), highlight=False, soft_wrap=True)
+            console.print(Text(quote.caret, style="cyan"), highlight=False, soft_wrap=True)
+        if place.hint_line is not None:
+            console.print(Text(place.hint_line, style="cyan"), highlight=False, soft_wrap=True)
 
 
 def highlighted(source: str) -> Text:
@@ -302,8 +287,15 @@ def print_report(
     errors_console.print(Text(f"{where}: {verdict}", style=f"bold {style}"), soft_wrap=True)
 
 
+def _stands_alone(layer: LayerReport) -> bool:
+    """A top-level instance's output, or a statement outside any section, group or instance."""
+    return layer.instance == layer.name or not (
+        layer.section or layer.group or layer.instance or layer.part_of
+    )
+
+
 def stage_rows(report: Report) -> list[LayerReport]:
-    """A stage: an instance's output (named without '/') or the last map of a section."""
+    """A stage: a layer that stands alone, or the last map of a section."""
     maps = [
         layer
         for layer in report.layers
@@ -312,7 +304,7 @@ def stage_rows(report: Report) -> list[LayerReport]:
     rows = []
     for index, layer in enumerate(maps):
         next_section = maps[index + 1].section if index + 1 < len(maps) else None
-        if "/" not in layer.name or next_section != layer.section:
+        if _stands_alone(layer) or next_section != layer.section:
             rows.append(layer)
     return rows
 

@@ -5,6 +5,7 @@ Every exit-code assertion carries the output as its message, so a failure shows 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -13,10 +14,13 @@ from typing import Any
 import pytest
 from click.testing import Result
 from jsonschema import Draft202012Validator, ValidationError
+from rich.console import Console
 from typer.testing import CliRunner
 
+from netspec.api import check_text
 from netspec.cli import app
-from tests.helpers import CIFAR_TRIMMED, CLASSIFIER, GOOGLENET, spec
+from netspec.render import print_diagnostics
+from tests.helpers import CIFAR_TRIMMED, CLASSIFIER, GOOGLENET, snippet, spec
 
 runner = CliRunner()
 
@@ -85,6 +89,21 @@ def test_warnings_pass_unless_strict(write) -> None:
     exits(netspec("check", clean, "--strict"), 0)
 
 
+def test_a_diagnostic_is_coloured_by_its_fields_whatever_the_path_holds() -> None:
+    """The severity's colour falls on `error[code]` even when the path has a ': ' in it."""
+    text = spec("conv 3x3 0\n" + CLASSIFIER)
+    report = check_text(text, "my: spec.ns")
+    buffer = io.StringIO()
+    terminal = Console(file=buffer, force_terminal=True, color_system="standard", width=200)
+    print_diagnostics(terminal, report.diagnostics, text, context="at input 32x32x3")
+    first, *_ = buffer.getvalue().split("\n")
+    bold, red, plain = "\x1b[1m", "\x1b[1;31m", "\x1b[0m"
+    assert first == (
+        f"{bold}my: spec.ns:4:10: {plain}{red}error[invalid-value]{plain}{bold}: conv filters "
+        f"must be a whole number >= 1, not 0 (at input 32x32x3){plain}"
+    )
+
+
 def test_a_missing_file_exits_1_with_file_not_found(write) -> None:
     output = exits(netspec("check", "nope.ns"), 1)
     assert "nope.ns: error[file-not-found]: no such spec file: nope.ns\n" in output
@@ -104,7 +123,14 @@ def test_a_bad_input_size_is_a_usage_error(size: str) -> None:
 
 
 def test_no_spec_is_a_usage_error() -> None:
-    exits(netspec("check"), 2)
+    output = exits(netspec("check"), 2)
+    # Not any usage error (an unknown option exits 2 as well): this one.
+    assert "Invalid value for SPECS: give at least one spec file" in flat(output)
+
+
+def flat(output: str) -> str:
+    """Rich's error box, its borders and line breaks dropped."""
+    return " ".join(output.replace("│", " ").split())
 
 
 def reports_of(output: str) -> list[dict[str, Any]]:
@@ -171,6 +197,40 @@ def test_json_has_every_field_of_the_table(write) -> None:
     # The batch norm's moving mean and variance (8 channels each) are all that do not train.
     assert report["total_params"] - report["trainable_params"] == 2 * 8
     assert report["trainable_params_with_aux"] == report["trainable_params"]
+
+
+def test_json_says_where_each_layer_stands_and_which_layers_a_warning_flags(write) -> None:
+    path = write(
+        snippet("""
+            module pair(w):
+              conv 1x1 w
+              conv 3x3 w
+            stage 2:
+              pair p1 w=8
+              branch: conv 1x1 8
+              branch: maxpool 3x3/1 same
+              conv 3x3 4
+            """)
+        + CLASSIFIER
+    )
+    (report,) = reports_of(exits(netspec("check", path, "--json"), 0))
+    layers = {layer["name"]: layer for layer in report["layers"]}
+    fields = ("section", "group", "instance", "module")
+    assert [layers["p1/conv1"][f] for f in fields] == ["stage2", None, "p1", "pair"]
+    assert [layers["stage2/g1/b2/maxpool1"][f] for f in fields] == [
+        "stage2",
+        "stage2/g1/concat",
+        None,
+        None,
+    ]
+    assert [layers["stage2/conv1"][f] for f in fields] == ["stage2", None, None, None]
+    assert report["sections"] == [{"name": "stage2", "header": "stage 2", "line": 7}]
+    # At 32x32, 5a and 5b slide their windows over the 1x1 map stage4/maxpool1 leaves.
+    (googlenet,) = reports_of(exits(netspec("check", GOOGLENET, "--json", "--input", "32"), 1))
+    (collapse,) = [d for d in googlenet["diagnostics"] if d["code"] == "collapse"]
+    assert collapse["layers"][0] == "stage4/maxpool1"
+    assert {"5a/b2/conv2", "5b/b3/conv2"} <= set(collapse["layers"])
+    assert all(name.startswith(("stage4/", "5a/", "5b/")) for name in collapse["layers"])
 
 
 def test_json_counts_trainable_parameters_with_aux_heads() -> None:

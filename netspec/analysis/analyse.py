@@ -9,6 +9,7 @@ from netspec.analysis.report import (
     AuxHeadReport,
     LayerReport,
     Report,
+    SectionReport,
     Totals,
 )
 from netspec.analysis.torchsummary import count, module_calls
@@ -34,6 +35,7 @@ def layer_facts(network: Network) -> tuple[dict[str, Facts], list[Diagnostic]]:
                     layer.span.line,
                     layer.span.column,
                     exc.hint,
+                    (layer.name,),
                 )
             )
     return facts, problems
@@ -59,6 +61,7 @@ def _head_problems(network: Network, facts: dict[str, Facts]) -> list[Diagnostic
                 layer.span.line,
                 layer.span.column,
                 hint="end it with `dense classes`",
+                layers=(output,),
             )
         )
     return problems
@@ -123,6 +126,9 @@ def analyse(network: Network) -> Report:
             aux=layer.aux,
             part_of=layer.part_of,
             written_as=layer.written_as,
+            group=layer.group,
+            instance=layer.instance,
+            module=layer.module,
             output=facts[layer.name].shape.dims(),
             flat=facts[layer.name].shape.flat,
             params=facts[layer.name].params,
@@ -145,6 +151,12 @@ def analyse(network: Network) -> Report:
                 name=head.name, weight=head.weight, tap=head.tap, line=head.span.line
             )
             for head in network.aux_heads
+        ),
+        sections=tuple(
+            SectionReport.model_construct(
+                name=section.name, header=section.header, line=section.span.line
+            )
+            for section in network.sections
         ),
         totals=_totals(network, facts),
         diagnostics=tuple(sorted(problems, key=lambda d: (d.line, d.column))),

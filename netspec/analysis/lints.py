@@ -28,6 +28,8 @@ LATE_COMPUTE_FRACTION = 0.55
 # Inception-ResNets by the same authors factorize 3x3 on 8x8, so the lower bound is 8).
 FACTORIZATION_GRID = (8, 20)
 LISTED_NAMES = 4
+# The warnings about layers that see only padding, which `netspec graph` colours.
+COLLAPSE_CODES = ("window-exceeds-map", "collapse")
 
 
 def label(layer: LayerBase) -> str:
@@ -59,9 +61,16 @@ def _grid(facts: Facts) -> tuple[int, int]:
 
 
 def _warn(
-    network: Network, layer: LayerBase, code: str, message: str, hint: str | None = None
+    network: Network,
+    layer: LayerBase,
+    code: str,
+    message: str,
+    hint: str | None = None,
+    flagged: Sequence[LayerBase] = (),
 ) -> Diagnostic:
-    return warning(code, message, network.file, layer.span.line, layer.span.column, hint)
+    """A warning at `layer`, naming the layers it flags (`layer` alone unless given)."""
+    names = tuple(flagged_layer.name for flagged_layer in flagged or (layer,))
+    return warning(code, message, network.file, layer.span.line, layer.span.column, hint, names)
 
 
 def _sees_padding(layer: LayerBase, facts: dict[str, Facts]) -> bool:
@@ -80,16 +89,11 @@ def _sees_padding(layer: LayerBase, facts: dict[str, Facts]) -> bool:
 class Collapse:
     """What the collapse lints find: layers whose window is wider than their map, the layer
     where the map collapses to 1x1 before the head, and the layers after it that see only
-    padding. `netspec graph` colours these; the warnings below say them."""
+    padding. The warnings below say them and name them."""
 
     too_small: tuple[LayerBase, ...] = ()
     collapsing: LayerBase | None = None
     blind: tuple[LayerBase, ...] = ()
-
-    @property
-    def flagged(self) -> set[str]:
-        layers = (*self.too_small, *((self.collapsing,) if self.collapsing else ()), *self.blind)
-        return {layer.name for layer in layers}
 
 
 def find_collapse(network: Network, facts: dict[str, Facts]) -> Collapse:
@@ -129,6 +133,7 @@ def collapse_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnos
                 f"{facts[first.inputs[0]].shape.grid()} map sees mostly padding; "
                 f"{len(too_small)} layer(s) are like this: {_names(too_small)}",
                 hint="keep the feature map larger: drop a stride or a pooling layer upstream",
+                flagged=too_small,
             )
         )
     layer = collapse.collapsing
@@ -147,6 +152,7 @@ def collapse_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnos
                 f"head{what}",
                 hint="remove a stride or pooling step earlier (for 32x32 inputs: a stride-1 "
                 "stem) so the last stages keep a real grid",
+                flagged=(layer, *blind),
             )
         )
     return found

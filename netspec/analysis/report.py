@@ -25,12 +25,25 @@ class LayerReport(Frozen):
     part_of: str
     # The statement's word when it lowered to several nodes (`conv` for conv + bn + relu).
     written_as: str
+    # The loose group the layer is a branch of (by its merge's name), the outermost instance
+    # that wrote it and that instance's module; "" where there is none.
+    group: str
+    instance: str
+    module: str
     output: tuple[int, int, int]
     flat: bool
     params: int
     macs: int
     receptive_field: tuple[int, int]
     jump: tuple[int, int]
+
+
+class SectionReport(Frozen):
+    """A section: the name its layers' `section` carries, its header as written, its line."""
+
+    name: str
+    header: str
+    line: int
 
 
 class AuxHeadReport(Frozen):
@@ -98,6 +111,7 @@ class Report(Frozen):
     classes: int
     layers: tuple[LayerReport, ...]
     aux_heads: tuple[AuxHeadReport, ...] = ()
+    sections: tuple[SectionReport, ...] = ()
     totals: Totals | None
     diagnostics: tuple[Diagnostic, ...]
 

@@ -25,7 +25,7 @@ from netspec.ir.convs import Conv, DepthwiseConv, SeparableConv, SlidingWindow
 from netspec.ir.facts import Facts, ReceptiveField, Shape, ShapeError
 from netspec.ir.layers import Layer
 from netspec.ir.merges import Add, Concat, Multiply
-from netspec.ir.network import AuxHead, Network
+from netspec.ir.network import AuxHead, Network, Section
 from netspec.ir.pools import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
@@ -79,6 +79,7 @@ __all__ = [
     "Role",
     "Scale",
     "ScheduleConfig",
+    "Section",
     "SeparableConv",
     "Shape",
     "ShapeError",

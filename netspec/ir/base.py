@@ -49,6 +49,13 @@ class LayerBase(Frozen):
     # The word the statement was written with when it lowered to several nodes (`conv`,
     # `residual`): what the summary calls the statement's row.
     written_as: str = ""
+    # The loose group (`branch:` blocks outside any instance) the node belongs to, by the
+    # name of the node that merges it; "" outside one. The summary folds it into one row.
+    group: str = ""
+    # The outermost instance (of a module or `inception`) that wrote the node, by the name
+    # its output carries, and that instance's module; "" outside one.
+    instance: str = ""
+    module: str = ""
 
     def facts(self, inputs: Sequence[Facts]) -> Facts:
         """Output shape, parameters, multiply-adds and receptive field from the inputs' facts;

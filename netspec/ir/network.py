@@ -23,6 +23,15 @@ class AuxHead(Frozen):
     span: Span
 
 
+class Section(Frozen):
+    """A `stem:`, `stage NAME:` or `head:` block: the name its layers carry in `section`,
+    and its header as written (`stage 4`)."""
+
+    name: str
+    header: str
+    span: Span
+
+
 class Network(Frozen):
     name: str
     file: str
@@ -31,6 +40,7 @@ class Network(Frozen):
     layers: tuple[Layer, ...]
     output: str
     aux_heads: tuple[AuxHead, ...] = ()
+    sections: tuple[Section, ...] = ()
     train: TrainConfig = Field(default_factory=TrainConfig)
     # What lowering noticed but can build (an activation on a head's logits); analysis
     # reports these with its own findings.

@@ -104,6 +104,7 @@ def lower(
         layers=cast("tuple[Layer, ...]", tuple(builder.layers)),
         output=output,
         aux_heads=tuple(builder.aux_heads),
+        sections=tuple(builder.sections),
         train=train,
         warnings=tuple(dict.fromkeys(builder.warnings)),
     )

@@ -22,6 +22,7 @@ from netspec.ir import (
     Multiply,
     Role,
     Scale,
+    Section,
 )
 from netspec.lowering.layers import Defaults, Site
 from netspec.lowering.values import (
@@ -51,6 +52,9 @@ class Scope:
     section: str = ""
     role: Role = "trunk"
     aux: str = ""
+    group: str = ""
+    instance: str = ""
+    module: str = ""
     repeat_suffix: str = ""
     bindings: dict[str, int | float] = field(default_factory=dict)
     module_stack: tuple[str, ...] = ()
@@ -69,6 +73,7 @@ class GraphBuilder:
     modules: dict[str, ast.ModuleDef]
     layers: list[LayerBase] = field(default_factory=list)
     aux_heads: list[AuxHead] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     _lines_of: dict[str, int] = field(default_factory=dict)
@@ -109,6 +114,9 @@ class GraphBuilder:
             "section": scope.section,
             "role": scope.role,
             "aux": scope.aux,
+            "group": scope.group,
+            "instance": scope.instance,
+            "module": scope.module,
         }
 
     def rename(self, old: str, new: str, start: int, pos: ast.Pos, module: str) -> None:
@@ -222,8 +230,12 @@ class GraphBuilder:
         if statement.kind == "stage":
             name = statement.name or ""
             label = f"stage{name}" if name.isdigit() else name
+            header = f"stage {name}"
         else:
-            label = statement.kind
+            label = header = statement.kind
+        self.sections.append(
+            Section.model_construct(name=label, header=header, span=span_of(statement.pos))
+        )
         inner = replace(scope, prefix=label, section=label)
         return self.body(statement.body, inner, current)
 
@@ -236,6 +248,12 @@ class GraphBuilder:
             key = scope.join("g")
             self._counters[key] += 1
             group_scope = replace(scope, prefix=f"{key}{self._counters[key]}")
+        mode = statement.merge.mode if statement.merge else "concat"
+        merges = len(statement.branches) > 1 or mode != "concat"
+        if merges and scope.role == "trunk" and not scope.instance:
+            # A loose group: its branches and merge fold into the merge's row.
+            scope = replace(scope, group=group_scope.join(mode))
+            group_scope = replace(group_scope, group=scope.group)
         outputs = []
         for index, branch in enumerate(statement.branches, start=1):
             role: Role = "aux" if scope.role == "aux" else "branch"
@@ -246,7 +264,6 @@ class GraphBuilder:
                 self.body(branch.body, branch_scope, current, own_prefix_for_one_group=True)
             )
         merge = statement.merge
-        mode = merge.mode if merge else "concat"
         if mode not in MERGES:
             assert merge is not None
             raise resolver.fail(
@@ -496,6 +513,8 @@ class GraphBuilder:
             repeat_suffix="",
             bindings=bindings,
             module_stack=module_stack,
+            instance=scope.instance or full_name,
+            module=scope.module or module,
         )
         reported = len(self.diagnostics)
         output = self.body(body, inner, current, own_prefix_for_one_group=True)

@@ -3,15 +3,12 @@ loose group or aux head that stands on the line."""
 
 from __future__ import annotations
 
-import re
-
-from netspec.analysis.report import LayerReport, Report
-from netspec.render import Row, compact_rows, si
+from netspec.analysis.report import LayerReport, Report, SectionReport
+from netspec.render import Row, compact_rows, folded_rows, si, statement_of
 
 # A line inside a module body builds something in every instance; past this many, say how
 # many more rather than fill the screen.
 MOST_ROWS = 12
-_SECTION = re.compile(r"[ \t]*(stem|head|stage\b[^:#]*):")
 
 
 def rows_on_line(report: Report, line: int) -> list[Row]:
@@ -22,12 +19,8 @@ def rows_on_line(report: Report, line: int) -> list[Row]:
     if rows:
         return rows
     # Seen alone, an aux head's layers are statements of their own, not the head's row.
-    layers = tuple(
-        layer.model_copy(update={"aux": ""}) for layer in report.layers if layer.line == line
-    )
-    if not layers:
-        return []
-    return compact_rows(report.model_copy(update={"layers": layers, "aux_heads": ()}))
+    layers = tuple(layer for layer in report.layers if layer.line == line)
+    return folded_rows(layers, statement_of, aux_lines={})
 
 
 def _output(layer: LayerReport) -> str:
@@ -45,35 +38,34 @@ def _entry(row: Row) -> str:
     )
 
 
-def section_rows(report: Report, line: int) -> list[Row]:
-    """The rows of the section whose header is on `line`: those sharing the section of the
-    first trunk row written after it (aux heads stand apart, as in the totals)."""
-    rows = [row for row in compact_rows(report) if row.kind != "aux head"]
-    first = next((row for row in rows if row.line > line), None)
-    if first is None:
-        return []
-    return [row for row in rows if row.layer.section == first.layer.section]
+def section_rows(report: Report, section: SectionReport) -> list[Row]:
+    """The section's rows (aux heads stand apart, as in the totals)."""
+    return [
+        row
+        for row in compact_rows(report)
+        if row.kind != "aux head" and row.layer.section == section.name
+    ]
 
 
-def _section_entry(rows: list[Row], header: str) -> str:
+def _section_entry(rows: list[Row], section: SectionReport) -> str:
     last = rows[-1].layer
     field_height, field_width = last.receptive_field
     params = sum(row.params for row in rows)
     macs = sum(row.macs for row in rows)
     return (
-        f"**{header}** `{last.section}` · {len(rows)} rows  \n"
+        f"**{section.header}** `{section.name}` · {len(rows)} rows  \n"
         f"output {_output(last)} · {params:,} params · {si(macs, 'MAC')} · "
         f"receptive field {field_height}x{field_width}"
     )
 
 
-def hover_markdown(report: Report, line: int, source: str = "") -> str | None:
-    """What `line` (1-based) builds; `source`, the line's text, says when it is a section
-    header (`stage 4:`), whose hover is the section's total."""
-    header = _SECTION.match(source)
-    section = section_rows(report, line) if header else []
+def hover_markdown(report: Report, line: int) -> str | None:
+    """What `line` (1-based) builds; on a section's header (`stage 4:`), the section's
+    total."""
+    header = next((section for section in report.sections if section.line == line), None)
+    section = section_rows(report, header) if header else []
     if header and section:
-        entries = [_section_entry(section, header.group(1).strip())]
+        entries = [_section_entry(section, header)]
     else:
         rows = rows_on_line(report, line)
         if not rows:

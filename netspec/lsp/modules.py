@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from netspec.diagnostics import NetspecError
 from netspec.syntax import ast
-from netspec.syntax.parser import parse
 
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 
@@ -34,12 +32,8 @@ def _value(value: ast.Value) -> str:
     return str(value.value) if isinstance(value, ast.Number) else value.name
 
 
-def defined_modules(text: str) -> dict[str, Module] | None:
-    """The spec's modules by name; None when the text does not parse (mid-edit)."""
-    try:
-        spec = parse(text)
-    except NetspecError:
-        return None
+def defined_modules(spec: ast.Spec) -> dict[str, Module]:
+    """The spec's modules by name."""
     return {
         statement.name: Module(
             statement.name, statement.name_pos.line, statement.name_pos.column, statement.params

@@ -12,7 +12,7 @@ from pygls.workspace import TextDocument
 
 from netspec import __version__
 from netspec.analysis.report import Report
-from netspec.api import check_text
+from netspec.api import check
 from netspec.lsp.completion import completions
 from netspec.lsp.diagnostics import lsp_diagnostics
 from netspec.lsp.hover import hover_markdown
@@ -31,13 +31,13 @@ class SpecServer(LanguageServer):
     def analyse(self, uri: str) -> None:
         document = self.workspace.get_text_document(uri)
         text = document.source
-        report = check_text(text, document.path)
-        self.reports[uri] = report
-        modules = defined_modules(text)
-        if modules is not None:
-            self.modules[uri] = modules
+        checked = check(text, document.path)
+        self.reports[uri] = checked.report
+        if checked.spec is not None:
+            self.modules[uri] = defined_modules(checked.spec)
         diagnostics = [
-            _in_client_units(diagnostic, document) for diagnostic in lsp_diagnostics(report, text)
+            _in_client_units(diagnostic, document)
+            for diagnostic in lsp_diagnostics(checked.report, text)
         ]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
@@ -89,8 +89,8 @@ def build_server() -> SpecServer:
         report = ls.reports.get(uri)
         if report is None:
             return None
-        line, index, _ = _cursor(ls.workspace.get_text_document(uri), params.position)
-        markdown = hover_markdown(report, index + 1, line)
+        _, index, _ = _cursor(ls.workspace.get_text_document(uri), params.position)
+        markdown = hover_markdown(report, index + 1)
         if markdown is None:
             return None
         return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, markdown))

@@ -7,13 +7,13 @@ import re
 
 from lsprotocol import types
 
-from netspec.api import check_text
+from netspec.api import check, check_text
 from netspec.diagnostics import error
 from netspec.lowering.words import ACTIVATIONS, STATEMENT_WORDS
 from netspec.lsp.completion import completions
 from netspec.lsp.diagnostics import caret_range, lsp_diagnostics
 from netspec.lsp.hover import MOST_ROWS, hover_markdown
-from netspec.lsp.modules import defined_modules, definition, word_at
+from netspec.lsp.modules import Module, defined_modules, definition, word_at
 from tests.helpers import CIFAR_TRIMMED, GOOGLENET, snippet
 
 MODULE_SPEC = snippet(
@@ -36,10 +36,16 @@ def at(range_: types.Range) -> tuple[int, int, int, int]:
     return range_.start.line, range_.start.character, range_.end.line, range_.end.character
 
 
+def modules_in(text: str) -> dict[str, Module]:
+    """As the server finds them: the modules of the text's syntax tree, if it parses."""
+    spec = check(text).spec
+    return {} if spec is None else defined_modules(spec)
+
+
 def labels(text: str, line: int, character: int, modules_from: str | None = None) -> list[str]:
     """Completion at a cursor; a line being typed rarely parses, so the server keeps the
     modules of the last text that did: `modules_from`."""
-    modules = defined_modules(modules_from or text) or {}
+    modules = modules_in(modules_from or text)
     return [item.label for item in completions(text, line, character, modules)]
 
 
@@ -128,13 +134,13 @@ def test_section_headers_hover_with_totals_that_add_up_to_the_network_s() -> Non
     ]
     assert len(headers) == 5
     params = 0
-    for number, line in headers:
-        markdown = hover_markdown(report, number, line)
+    for number, _ in headers:
+        markdown = hover_markdown(report, number)
         assert markdown is not None
         params += int(re.search(r"output .* · ([\d,]+) params", markdown)[1].replace(",", ""))
     # Every trunk parameter lies in one section; the aux heads are apart, as in the totals.
     assert params == report.totals.params
-    stage4 = hover_markdown(report, headers[2][0], headers[2][1])
+    stage4 = hover_markdown(report, headers[2][0])
     assert stage4 is not None
     assert stage4.startswith("**stage 4** `stage4`") and "output 7x7x832" in stage4
 
@@ -143,27 +149,23 @@ def test_no_hover_where_nothing_is_built() -> None:
     text = GOOGLENET.read_text()
     report = check_text(text)
     assert hover_markdown(report, 1) is None  # a comment
-    # A section header read as a plain line builds nothing itself.
-    assert hover_markdown(report, text.split("\n").index("stem:") + 1) is None
     defaults = text.split("\n").index("defaults:") + 1
-    assert hover_markdown(report, defaults, "defaults:") is None
+    assert hover_markdown(report, defaults) is None
 
 
 # Modules and definition
 
 
 def test_modules_are_found_with_their_place_and_parameters() -> None:
-    modules = defined_modules(MODULE_SPEC)
-    assert modules is not None
-    block = modules["block"]
+    block = modules_in(MODULE_SPEC)["block"]
     assert (block.line, block.column) == (4, 8)
     assert block.signature == "module block(w, s=1)"
-    assert defined_modules(MODULE_SPEC + "conv 3x3 (\n") is None
+    # Mid-edit, the text does not parse: the server keeps the modules it had.
+    assert check(MODULE_SPEC + "conv 3x3 (\n").spec is None
 
 
 def test_definition_is_found_from_any_character_of_the_instance_word() -> None:
-    modules = defined_modules(MODULE_SPEC)
-    assert modules is not None
+    modules = modules_in(MODULE_SPEC)
     line = "block b1 w=16"
     assert [definition(modules, line, i) is not None for i in range(len(line))] == [
         True, True, True, True, True, True, False, False, False, False, False, False, False,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netspec.api import check_text
+from netspec.api import check
 from netspec.lsp.completion import completions
 from netspec.lsp.diagnostics import lsp_diagnostics
 from netspec.lsp.hover import hover_markdown
@@ -42,12 +42,13 @@ def edited(draw: st.DrawFn) -> tuple[str, int, int]:
 def test_the_server_s_functions_survive_any_edit(case: tuple[str, int, int]) -> None:
     text, line, character = case
     lines = text.split("\n")
-    report = check_text(text, "edit.ns")
+    checked = check(text, "edit.ns")
+    report = checked.report
     for problem in lsp_diagnostics(report, text):
         start, end = problem.range.start, problem.range.end
         assert 0 <= start.line == end.line < len(lines)
         assert 0 <= start.character <= end.character <= len(lines[start.line])
-    modules = defined_modules(text) or {}
+    modules = {} if checked.spec is None else defined_modules(checked.spec)
     hover_markdown(report, line + 1)
     completions(text, line, character, modules)
     definition(modules, lines[line], character)
