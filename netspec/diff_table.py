@@ -68,7 +68,7 @@ def diff_table(diff: NetworkDiff, *, statements: bool = False) -> Table:
         header_style="bold",
     )
     columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("section" + (" / statement" if statements else ""), "left"),
+        ("section", "left"),
         ("output A", "right"),
         ("output B", "right"),
         ("params A", "right"),
