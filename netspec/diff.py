@@ -108,44 +108,42 @@ class NetworkDiff(Frozen):
 
 
 def diff_reports(a: Report, b: Report) -> NetworkDiff:
+    """B against A: their check table rows by section and name, the totals, and the
+    diagnostics one has and the other has not."""
     sections_a, sections_b = _sections(a), _sections(b)
-    sections = []
-    for name in aligned(list(sections_a), list(sections_b)):
-        rows_a, rows_b = sections_a.get(name, []), sections_b.get(name, [])
-        by_name_a = {row.name: row for row in rows_a}
-        by_name_b = {row.name: row for row in rows_b}
-        rows = []
-        for row in aligned(list(by_name_a), list(by_name_b)):
-            row_a = _figures(by_name_a[row]) if row in by_name_a else None
-            row_b = _figures(by_name_b[row]) if row in by_name_b else None
-            rows.append(
-                RowDiff(
-                    name=row,
-                    status=_status(row_a, row_b),
-                    a=row_a,
-                    b=row_b,
-                    change=_change(row_a, row_b),
-                )
-            )
-        summary_a, summary_b = _summary(rows_a), _summary(rows_b)
-        sections.append(
-            SectionDiff(
-                name=name,
-                status=_status(summary_a, summary_b, tuple(rows)),
-                a=summary_a,
-                b=summary_b,
-                change=_change(summary_a, summary_b),
-                rows=tuple(rows),
-            )
-        )
     return NetworkDiff(
         a=_side(a),
         b=_side(b),
-        sections=tuple(sections),
+        sections=tuple(
+            _section_diff(name, sections_a.get(name, []), sections_b.get(name, []))
+            for name in aligned(list(sections_a), list(sections_b))
+        ),
         totals=_totals(a, b),
         only_in_a=_unmatched(a.diagnostics, b.diagnostics),
         only_in_b=_unmatched(b.diagnostics, a.diagnostics),
     )
+
+
+def _section_diff(name: str, rows_a: list[Row], rows_b: list[Row]) -> SectionDiff:
+    figures_a = {row.name: _figures(row) for row in rows_a}
+    figures_b = {row.name: _figures(row) for row in rows_b}
+    rows = tuple(
+        _row_diff(row, figures_a.get(row), figures_b.get(row))
+        for row in aligned(list(figures_a), list(figures_b))
+    )
+    summary_a, summary_b = _summary(rows_a), _summary(rows_b)
+    return SectionDiff(
+        name=name,
+        status=_status(summary_a, summary_b, rows),
+        a=summary_a,
+        b=summary_b,
+        change=_change(summary_a, summary_b),
+        rows=rows,
+    )
+
+
+def _row_diff(name: str, a: Figures | None, b: Figures | None) -> RowDiff:
+    return RowDiff(name=name, status=_status(a, b), a=a, b=b, change=_change(a, b))
 
 
 def aligned(a: Sequence[Key], b: Sequence[Key]) -> list[Key]:

@@ -14,8 +14,9 @@ import pytest
 from click.testing import Result
 from jsonschema import Draft202012Validator
 
-from tests.helpers import CIFAR_TRIMMED, GOOGLENET
+from tests.helpers import CIFAR_TRIMMED, GOOGLENET, REPO
 from tests.test_cli import flat, netspec, table_row
+from tests.test_no_tensorflow import BLOCKER, run
 
 
 def exits(result: Result, code: int) -> Result:
@@ -233,6 +234,18 @@ def test_a_spec_with_errors_exits_1_with_file_line_column(two_specs) -> None:
     a.write_text(SPEC_A.replace("conv 3x3 32", "conv 3x3 0"), encoding="utf-8")
     result = exits(netspec("diff", *two_specs), 1)
     assert f"{a}:8:12: error[invalid-value]" in result.stderr
+
+
+def test_diff_runs_with_tensorflow_and_keras_unimportable() -> None:
+    script = BLOCKER + "from netspec.cli import app\napp()\n"
+    specs = (GOOGLENET.relative_to(REPO), CIFAR_TRIMMED.relative_to(REPO))
+    result = run(script, "diff", *specs, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    params = json.loads(result.stdout)["totals"]["params"]
+    assert (params["a"], params["b"]) == (
+        report(GOOGLENET)["total_params"],
+        report(CIFAR_TRIMMED)["total_params"],
+    )
 
 
 @pytest.mark.parametrize(
