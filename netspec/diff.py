@@ -30,7 +30,7 @@ class Figures(Frozen):
     """A row (or a section) on one side, in the check report's own terms."""
 
     kind: str = Field(description="The statement's word, `aux head`, or `section`.")
-    line: int
+    line: int = Field(description="The row's line; a section's is its first row's.")
     output: tuple[int, int, int] = Field(description="Height, width, channels (1, 1, n if flat).")
     flat: bool = Field(description="A vector (after flatten, gap or dense), not a map.")
     params: int
@@ -183,6 +183,8 @@ def _figures(row: Row) -> Figures:
 
 
 def _summary(rows: list[Row]) -> Figures | None:
+    """None where the side has no such section (every section a side has starts with a
+    row that is not an aux head's)."""
     counted = [row for row in rows if not row.layer.aux]
     if not counted:
         return None
@@ -199,13 +201,10 @@ def _summary(rows: list[Row]) -> Figures | None:
 
 
 def _status(a: Figures | None, b: Figures | None, rows: tuple[RowDiff, ...] = ()) -> Status:
-    if a is None and b is None:
-        # A section of aux heads alone: its rows say which side has it.
-        return "removed" if all(row.status == "removed" for row in rows) else "added"
-    if b is None:
-        return "removed"
     if a is None:
         return "added"
+    if b is None:
+        return "removed"
     return "changed" if _differs(a, b) or any(row.status != "same" for row in rows) else "same"
 
 

@@ -234,6 +234,7 @@ def test_a_spec_with_errors_exits_1_with_file_line_column(two_specs) -> None:
     a.write_text(SPEC_A.replace("conv 3x3 32", "conv 3x3 0"), encoding="utf-8")
     result = exits(netspec("diff", *two_specs), 1)
     assert f"{a}:8:12: error[invalid-value]" in result.stderr
+    assert result.stdout == ""  # A did not lower: nothing to set beside B
 
 
 def test_diff_runs_with_tensorflow_and_keras_unimportable() -> None:
