@@ -169,6 +169,106 @@ def check(
 
 
 @app.command(cls=Command)
+def diff(
+    spec_a: Annotated[
+        Path | None,
+        typer.Argument(metavar="A", help="The spec to compare from (.ns).", show_default=False),
+    ] = None,
+    spec_b: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="B",
+            help="The spec to compare with (default: A itself, at --vs-input).",
+            show_default=False,
+        ),
+    ] = None,
+    input_size: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            metavar="HxWxC",
+            help="Check both at this input size (A alone when --vs-input is given).",
+            show_default=False,
+        ),
+    ] = None,
+    vs_input: Annotated[
+        str | None,
+        typer.Option(
+            "--vs-input",
+            metavar="HxWxC",
+            help="Check B at this input size.",
+            show_default=False,
+        ),
+    ] = None,
+    statements: Annotated[
+        bool,
+        typer.Option(
+            "--layers",
+            help="Each section's rows below it: its statements, instances and aux heads "
+            "(default: one row per section).",
+            rich_help_panel="Output",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="The diff as JSON, every row included.", rich_help_panel="Output"
+        ),
+    ] = False,
+    json_schema: Annotated[
+        bool,
+        typer.Option(
+            "--json-schema",
+            help="Print the JSON Schema of the --json output and exit.",
+            rich_help_panel="Output",
+        ),
+    ] = False,
+) -> None:
+    """Compare two specs, or one at two input sizes, section by section.
+
+    Rows are aligned by section and statement name: each side's output, parameters,
+    multiply-adds and receptive field with B's change; rows only in B are marked +, only in
+    A -. Then the totals and the diagnostics each side has and the other has not. Errors
+    are printed as `check` prints them, and exit 1.
+    """
+    from netspec.diff import NetworkDiff, diff_reports
+
+    if json_schema:
+        print(json.dumps(NetworkDiff.model_json_schema(mode="serialization"), indent=2))
+        raise typer.Exit(0)
+    if spec_a is None:
+        raise typer.BadParameter("give the spec to compare from", param_hint="A")
+    if spec_b is None and vs_input is None:
+        raise typer.BadParameter(
+            "give a second spec, or --vs-input to compare two sizes", param_hint="B"
+        )
+    sizes = []
+    for option, value in (("--input", input_size), ("--vs-input", vs_input)):
+        try:
+            parsed = parse_input_sizes(value)
+        except typer.BadParameter as exc:
+            exc.param_hint = option
+            raise
+        if len(parsed) > 1:
+            raise typer.BadParameter("compare one input size at a time", param_hint=option)
+        sizes.append(parsed[0] if parsed else None)
+    size_a, size_b = sizes[0], sizes[1] or sizes[0]
+    checked = [api.check_path(spec_a, size_a), api.check_path(spec_b or spec_a, size_b)]
+    errors = console(stderr=True)
+    for side in checked:
+        failures = tuple(d for d in side.report.diagnostics if d.is_error)
+        print_diagnostics(errors, failures, side.text)
+    compared = diff_reports(checked[0].report, checked[1].report)
+    if as_json:
+        print(compared.model_dump_json(indent=2))
+    elif all(side.report.layers for side in checked):
+        from netspec.diff_table import print_diff
+
+        print_diff(console(), compared, statements=statements)
+    raise typer.Exit(1 if any(side.report.has_errors for side in checked) else 0)
+
+
+@app.command(cls=Command)
 def graph(
     spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
     output: Annotated[

@@ -31,12 +31,16 @@ def si(value: float, unit: str = "") -> str:
 
 
 def shape_text(layer: LayerReport) -> str:
-    height, width, channels = layer.output
-    return f"{channels}" if layer.flat else f"{height}x{width}x{channels}"
+    return output_text(layer.output, layer.flat)
 
 
-def _field(layer: LayerReport) -> str:
-    height, width = layer.receptive_field
+def output_text(output: tuple[int, int, int], flat: bool) -> str:
+    height, width, channels = output
+    return f"{channels}" if flat else f"{height}x{width}x{channels}"
+
+
+def field_text(receptive_field: tuple[int, int]) -> str:
+    height, width = receptive_field
     return f"{height}" if height == width else f"{height}x{width}"
 
 
@@ -151,7 +155,7 @@ def layer_table(report: Report, *, every_layer: bool = False) -> Table:
             shape_text(layer),
             f"{row.params:,}" if row.params else "",
             si(row.macs) if row.macs else "",
-            _field(layer),
+            field_text(layer.receptive_field),
             style=style,
         )
     return table
