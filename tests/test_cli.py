@@ -125,7 +125,7 @@ def test_a_bad_input_size_is_a_usage_error(size: str) -> None:
 def test_no_spec_is_a_usage_error() -> None:
     output = exits(netspec("check"), 2)
     # Not any usage error (an unknown option exits 2 as well): this one.
-    assert "Invalid value for SPECS: give at least one spec file" in flat(output)
+    assert "Invalid value for SPEC...: give at least one spec file" in flat(output)
 
 
 def flat(output: str) -> str:
