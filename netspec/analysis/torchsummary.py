@@ -76,9 +76,10 @@ class Statement:
 
     @property
     def instance(self) -> str:
-        """The module an instance of which this statement ends, or ""."""
-        written_as = self.carrier.written_as
-        return "" if written_as in ("", self.word) else written_as
+        """The module an instance of which this statement ends, or "": lowering names an
+        instance after the node that ends it."""
+        carrier = self.carrier
+        return carrier.module if carrier.instance == carrier.name else ""
 
 
 def statements(network: Network) -> Iterator[Statement]:
