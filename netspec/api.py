@@ -16,6 +16,7 @@ __all__ = [
     "NetspecError",
     "Network",
     "check_file",
+    "check_network",
     "check_text",
     "compile_file",
     "compile_text",
@@ -78,10 +79,17 @@ def compile_file(path: str | Path, input_size: InputSize | None = None) -> Netwo
 
 def check_text(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Report:
     """Everything `netspec check` reports; spec problems become diagnostics, never exceptions."""
+    return check_network(text, file, input_size)[1]
+
+
+def check_network(
+    text: str, file: str = "<spec>", input_size: InputSize | None = None
+) -> tuple[Network | None, Report]:
+    """The network (None if it does not compile) and its report, parsed and analysed once."""
     try:
         network = compile_text(text, file, input_size)
     except NetspecError as exc:
-        return Report.model_construct(
+        return None, Report.model_construct(
             network="",
             file=file,
             input=_known(input_size),
@@ -92,7 +100,9 @@ def check_text(text: str, file: str = "<spec>", input_size: InputSize | None = N
         )
     report = analyse(network)
     kept = tuple(d for d in report.diagnostics if not _allowed(d, text))
-    return report if kept == report.diagnostics else report.model_copy(update={"diagnostics": kept})
+    if kept != report.diagnostics:
+        report = report.model_copy(update={"diagnostics": kept})
+    return network, report
 
 
 _ALLOW = re.compile(r"#.*\ballow:\s*([\w\-, ]+)")
