@@ -40,8 +40,9 @@ def test_batches(
         raise TrainedError(
             f"{trained.run_dir / RUN_FILE}: dataset {config.dataset.name}: {problem}"
         ) from None
-    if held_out is not None and isinstance(data, StreamedDataset):
-        data = _with_test_images(data, Path(str(config.dataset.path)), held_out)
+    root = config.dataset.path
+    if held_out is not None and root is not None and isinstance(data, StreamedDataset):
+        data = _with_test_images(data, Path(root), held_out)
     norm = trained.preprocessing().normalization
     return make_datasets(data, config, batch, norm)[1]
 
