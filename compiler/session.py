@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, get_args
 
@@ -29,7 +29,7 @@ from netspec.analysis.report import Totals
 from netspec.diagnostics import Diagnostic, NetspecError, error
 from netspec.ir import DatasetConfig, Network, Span, TrainConfig
 from netspec.ir.training import FILE_DATASETS, DatasetName
-from netspec.records import SPEC_FILE, EpochRecord, RecordError, read_metrics
+from netspec.records import SPEC_FILE, EpochRecord, RecordError, read_metrics, read_run_record
 
 # Schedulers stop jobs without warning; ten minutes of lost work is the default price.
 DEFAULT_CHECKPOINT_SECONDS = 600.0
@@ -165,8 +165,11 @@ def dataset_override(dataset: str, data_dir: Path | None) -> DatasetConfig:
     return DatasetConfig(name=dataset, path=path)
 
 
-def effective_config(network: Network, options: RunOptions) -> TrainConfig:
-    config = network.train
+def effective_config(
+    network: Network, options: RunOptions, base: TrainConfig | None = None
+) -> TrainConfig:
+    """`base` (the spec's `train:` section unless given) with the command line's overrides."""
+    config = network.train if base is None else base
     update: dict[str, Any] = {}
     if options.epochs is not None:
         update["epochs"] = options.epochs
@@ -281,13 +284,16 @@ def steps_per_epoch(
 def prepare(spec: CheckedSpec, options: RunOptions, console: Console) -> Session:
     """Everything a run needs before its first step, or a TrainingError saying what is wrong."""
     network = spec.network
-    config = effective_config(network, options)
+    run_dir = _run_dir(network, options)
+    base = network.train
+    if options.resume:
+        base, options = _recorded_settings(network, run_dir, options)
+    config = effective_config(network, options, base)
     try:
         strategy = choose_strategy(options.strategy)
     except StrategyError as exc:
         raise fail(network, "strategy", str(exc)) from None
     chief = is_chief(strategy)
-    run_dir = _run_dir(network, options)
     if options.data_service:
         try:
             check_dispatcher(options.data_service)
@@ -347,6 +353,20 @@ def prepare(spec: CheckedSpec, options: RunOptions, console: Console) -> Session
         history=history,
         test_batches=test_batches,
     )
+
+
+def _recorded_settings(
+    network: Network, run_dir: Path, options: RunOptions
+) -> tuple[TrainConfig, RunOptions]:
+    """A resumed run goes on with the settings it recorded (its seed, dataset, ...), not
+    the spec's; what the command line gives again still overrides them."""
+    try:
+        record = read_run_record(run_dir)
+    except RecordError as exc:
+        raise fail(network, "resume", str(exc)) from None
+    if options.data_dir is None and record.data_dir is not None:
+        options = replace(options, data_dir=Path(record.data_dir))
+    return record.config, options
 
 
 def _completed_epochs(network: Network, run_dir: Path, epochs: int) -> list[EpochRecord]:

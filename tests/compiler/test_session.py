@@ -155,3 +155,14 @@ def test_a_bad_checkpoint_interval_is_a_usage_error(value: str) -> None:
     done = CliRunner().invoke(app, ["train", "specs/fashion_mnist.ns", "--checkpoint-every", value])
     assert done.exit_code == 2
     assert "--checkpoint-every" in done.output
+
+
+def test_a_resumed_run_goes_on_with_the_settings_it_recorded(tmp_path: Path) -> None:
+    text = TINY + "train:\n  dataset synthetic\n  batch 16\n"
+    spec = CheckedSpec.of(text, "spec.ns")
+    first = RunOptions(out_dir=tmp_path / "run", seed=7, epochs=1, steps_per_epoch=1, bn_batches=0)
+    run(spec, first, QUIET)
+    # Without --seed again: the run's seed 7, not the spec's 0; --epochs given again counts.
+    session = prepare(spec, RunOptions(out_dir=tmp_path / "run", resume=True, epochs=2), QUIET)
+    assert (session.config.seed, session.config.epochs) == (7, 2)
+    assert (session.position.epoch, len(session.history)) == (1, 1)
