@@ -165,11 +165,9 @@ def dataset_override(dataset: str, data_dir: Path | None) -> DatasetConfig:
     return DatasetConfig(name=dataset, path=path)
 
 
-def effective_config(
-    network: Network, options: RunOptions, base: TrainConfig | None = None
-) -> TrainConfig:
-    """`base` (the spec's `train:` section unless given) with the command line's overrides."""
-    config = network.train if base is None else base
+def effective_config(network: Network, options: RunOptions, config: TrainConfig) -> TrainConfig:
+    """`config` (the spec's `train:` section, or what a resumed run recorded) with the
+    command line's overrides; errors point at `network`'s spec."""
     update: dict[str, Any] = {}
     if options.epochs is not None:
         update["epochs"] = options.epochs
@@ -285,10 +283,10 @@ def prepare(spec: CheckedSpec, options: RunOptions, console: Console) -> Session
     """Everything a run needs before its first step, or a TrainingError saying what is wrong."""
     network = spec.network
     run_dir = _run_dir(network, options)
-    base = network.train
+    settings = network.train
     if options.resume:
-        base, options = _recorded_settings(network, run_dir, options)
-    config = effective_config(network, options, base)
+        settings, options = _recorded_settings(network, run_dir, options)
+    config = effective_config(network, options, settings)
     try:
         strategy = choose_strategy(options.strategy)
     except StrategyError as exc:
