@@ -2,7 +2,7 @@
 
 One device, a mirrored strategy over N logical CPU devices, and N multi-worker processes
 on 127.0.0.1 train the same spec on synthetic data; the figure is the last epoch's
-images per second from metrics.json (the first epoch pays for tracing). On a CPU the
+images per second from the run's metrics (the first epoch pays for tracing). On a CPU the
 replicas share the same cores, so this measures the strategies' overhead, not a speed-up.
 
     python -m benchmarks.scaling [--spec cifar_trimmed] [--replicas 2] [--steps 6]
@@ -22,6 +22,7 @@ from pathlib import Path
 from rich.table import Table
 
 from benchmarks.common import ROOT, write_results
+from netspec.records import read_metrics, read_run_record
 
 
 def main() -> None:
@@ -56,11 +57,11 @@ def main() -> None:
                 env = {**os.environ, "NETSPEC_CPU_REPLICAS": str(args.replicas)}
                 command = [*train_args, "--strategy", strategy, "--out", str(run_dir)]
                 subprocess.run(netspec(command), cwd=ROOT, env=env, check=True, capture_output=True)
-            result = json.loads((run_dir / "metrics.json").read_text())
-        rate = result["history"][-1]["images_per_second"]
-        rows.append(
-            {"strategy": strategy, "replicas": result["replicas"], "images_per_second": rate}
-        )
+            metrics = read_metrics(run_dir)
+            replicas = read_run_record(run_dir).replicas
+        assert metrics is not None
+        rate = metrics.history[-1].images_per_second
+        rows.append({"strategy": strategy, "replicas": replicas, "images_per_second": rate})
     single = rows[0]["images_per_second"]
     for row in rows:
         row["relative"] = row["images_per_second"] / single

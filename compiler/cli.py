@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
     from compiler.trained import Trained
+    from netspec.analysis.report import Totals
+
 Verbose = Annotated[
     bool,
     typer.Option("--verbose", help="Show TensorFlow's C++ start-up messages."),
@@ -55,22 +57,23 @@ def parse_checkpoint_every(value: str) -> tuple[int | None, float | None]:
     return (None, count * 60.0) if match.group(2) else (count, None)
 
 
-def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, str]:
-    """The checked network, or the diagnostics and exit 1: nothing half-valid reaches Keras."""
+def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, Totals, str]:
+    """The checked network and its totals, parsed and analysed once, or the diagnostics and
+    exit 1: nothing half-valid reaches Keras."""
     from netspec.render import print_diagnostics
 
     try:
         text = api.read_spec(spec)
-        network = api.compile_text(text, str(spec))
     except api.NetspecError as exc:
-        print_diagnostics(out, exc.diagnostics, locals().get("text"))
+        print_diagnostics(out, exc.diagnostics, None)
         raise typer.Exit(1) from None
+    checked = api.check(text, str(spec))
+    network, report = checked.network, checked.report
     # The spec's warnings too, as `check` prints them (`# allow:` honoured), before the work.
-    report = api.check_text(text, str(spec))
     print_diagnostics(out, report.diagnostics, text)
-    if report.has_errors:
+    if network is None or report.totals is None or report.has_errors:
         raise typer.Exit(1)
-    return network, text
+    return network, report.totals, text
 
 
 def build(
@@ -82,7 +85,7 @@ def build(
 ) -> None:
     """Compile a spec to Keras and save the inference model (aux heads dropped)."""
     out = console()
-    network, _ = _compile_or_exit(spec, out)
+    network, _, _ = _compile_or_exit(spec, out)
     import_tensorflow(verbose)
     from compiler.build import save_inference_model
 
@@ -255,10 +258,10 @@ def train(
     """Train a spec with Keras under tf.distribute; writes a run directory."""
     out = console()
     every_steps, every_seconds = parse_checkpoint_every(checkpoint_every)
-    network, text = _compile_or_exit(spec, out)
+    network, totals, text = _compile_or_exit(spec, out)
     import_tensorflow(verbose)
     from compiler.runner import run
-    from compiler.session import CheckpointEvery, RunOptions, TrainingError
+    from compiler.session import CheckedSpec, CheckpointEvery, RunOptions, TrainingError
 
     options = RunOptions(
         epochs=epochs,
@@ -282,7 +285,7 @@ def train(
         data_service=data_service,
     )
     try:
-        result = run(network, text, options, out)
+        result = run(CheckedSpec(text, network, totals), options, out)
     except TrainingError as exc:
         from netspec.render import print_diagnostics
 
@@ -356,18 +359,12 @@ def _test_batches_or_exit(
     trained: Trained, dataset: str | None, data_dir: Path | None, out: Console
 ) -> tf.data.Dataset:
     from compiler.evaluation_data import test_batches
-    from compiler.session import TrainingError
     from compiler.trained import TrainedError
 
     try:
         return test_batches(trained, dataset, data_dir, EVALUATION_BATCH)
     except TrainedError as exc:
         _fail(out, str(exc))
-    except TrainingError as exc:
-        from netspec.render import print_diagnostics
-
-        print_diagnostics(out, exc.diagnostics, trained.spec_text)
-        raise typer.Exit(1) from None
 
 
 ModelOrRun = Annotated[
@@ -472,7 +469,6 @@ def evaluate(
     batches = _test_batches_or_exit(trained, dataset, data_dir, out)
     with out.status("evaluating on the test split"):
         result = evaluate_model(trained.model, batches, trained.classes)
-    assert trained.run_dir is not None  # test batches came from its spec
     result.save(trained.run_dir / "evaluation.json")
     out.print(
         f"{result.images:,} test images: top-1 {result.top1:.4f}  top-5 {result.top5:.4f}  "

@@ -4,6 +4,7 @@ per-class accuracy and the confusion matrix (written to the run's `evaluation.js
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from compiler.run_dir import write_atomically
+from netspec.records import write_atomically
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Evaluation:
         write_atomically(path, json.dumps(asdict(self), indent=2))
 
 
-def evaluate(model: keras.Model, batches: tf.data.Dataset, classes: list[str]) -> Evaluation:
+def evaluate(model: keras.Model, batches: tf.data.Dataset, classes: Sequence[str]) -> Evaluation:
     """Sums over every test batch, as training's evaluation sums them (compiler/loop.py)."""
     count = len(classes)
     loss_sum, top1_sum, top5_sum, images = 0.0, 0.0, 0.0, 0
@@ -52,7 +53,7 @@ def evaluate(model: keras.Model, batches: tf.data.Dataset, classes: list[str]) -
         loss=loss_sum / max(images, 1),
         top1=top1_sum / max(images, 1),
         top5=top5_sum / max(images, 1),
-        classes=classes,
+        classes=list(classes),
         per_class_accuracy=[float(a) for a in per_class],
         confusion=confusion.tolist(),
     )

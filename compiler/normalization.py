@@ -26,6 +26,3 @@ class Normalization:
     def apply(self, images: tf.Tensor) -> tf.Tensor:
         """uint8 pixels -> normalized float32."""
         return (tf.cast(images, tf.float32) / 255.0 - self.mean) / self.std
-
-    def as_json(self) -> dict[str, list[float]]:
-        return {"mean": self.mean.tolist(), "std": self.std.tolist()}

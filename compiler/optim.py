@@ -10,6 +10,8 @@ from netspec.ir import OptimizerConfig, ScheduleConfig
 
 # Batch norm and biases are not decayed: decaying them only fights the normalization.
 NOT_DECAYED = ["bias", "gamma", "beta"]
+# Without a `weight_decay` line: Keras' AdamW decays by its own default; the others do not.
+DEFAULT_DECAY = {"adamw": 0.004}
 
 
 def learning_rate(base: float, schedule: ScheduleConfig, epoch: float, epochs: int) -> float:
@@ -30,10 +32,13 @@ def learning_rate(base: float, schedule: ScheduleConfig, epoch: float, epochs: i
 
 
 def make_optimizer(
-    config: OptimizerConfig, lr: float, weight_decay: float
+    config: OptimizerConfig, lr: float, weight_decay: float | None
 ) -> keras.optimizers.Optimizer:
-    """Weight decay is Keras' decoupled `weight_decay` (w -= lr * decay * w each step)."""
-    decay = weight_decay or None
+    """Weight decay is Keras' decoupled `weight_decay` (w -= lr * decay * w each step);
+    None leaves each optimizer's own default, and 0 is no decay for every optimizer."""
+    if weight_decay is None:
+        weight_decay = DEFAULT_DECAY.get(config.name, 0.0)
+    decay = weight_decay or None  # Keras skips the decay step only for None
     if config.name == "sgd":
         optimizer = keras.optimizers.SGD(
             lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=decay
@@ -41,7 +46,8 @@ def make_optimizer(
     elif config.name == "adam":
         optimizer = keras.optimizers.Adam(lr, weight_decay=decay)
     elif config.name == "adamw":
-        optimizer = keras.optimizers.AdamW(lr, weight_decay=weight_decay or 0.004)
+        # AdamW refuses None; a decay of 0 changes no weight.
+        optimizer = keras.optimizers.AdamW(lr, weight_decay=weight_decay)
     else:
         optimizer = keras.optimizers.RMSprop(lr, momentum=config.momentum, weight_decay=decay)
     if optimizer.weight_decay:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import tensorflow as tf
 
 from compiler.augment import crop as crop_window
@@ -13,6 +11,7 @@ from compiler.datasets import ArrayDataset, StreamedDataset
 from compiler.normalization import Normalization
 from compiler.streaming import make_streamed_datasets, streamed_normalization
 from netspec.ir import TrainConfig
+from netspec.records import Preprocessing
 
 __all__ = ["Normalization", "evaluation_preprocessing", "make_datasets", "normalization"]
 
@@ -105,25 +104,14 @@ def _array_datasets(
 
 def evaluation_preprocessing(
     data: ArrayDataset | StreamedDataset, config: TrainConfig, norm: Normalization
-) -> dict[str, Any]:
-    """What a later prediction must do to an image, as data (the run's `classes.json`)."""
+) -> Preprocessing:
+    """What a later prediction must do to an image, as data (recorded in the run)."""
     height, width, channels = data.image_shape
     if config.resize and isinstance(data, ArrayDataset):
         height, width = config.resize
-    return {
-        "classes": list(data.class_names),
-        "preprocessing": {
-            "input": [height, width, channels],
-            "decode": "RGB, then grayscale if the input has one channel",
-            "center_crop": config.eval_crop,
-            "crop_then_resize": (
-                "take the centre box of the input's aspect ratio covering center_crop of the "
-                "shorter side, resize it bilinearly to the input"
-                if config.eval_crop
-                else "resize the whole image bilinearly to the input"
-            ),
-            "scale": 1 / 255,
-            **norm.as_json(),
-            "normalize": "(pixel * scale - mean) / std, per channel",
-        },
-    }
+    return Preprocessing(
+        input=(height, width, channels),
+        center_crop=config.eval_crop,
+        mean=tuple(norm.mean.tolist()),
+        std=tuple(norm.std.tolist()),
+    )

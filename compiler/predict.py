@@ -46,7 +46,7 @@ def predict(
     advance: Callable[[int], None] = lambda _: None,
 ) -> Iterator[Prediction]:
     """Top-`top` classes of each file, in batches; `advance(n)` after each batch."""
-    preprocessing = trained.require_preprocessing()
+    preprocessing = trained.preprocessing()
     top = min(top, len(trained.classes))
     for start in range(0, len(files), BATCH):
         chunk = files[start : start + BATCH]

@@ -30,10 +30,11 @@ from compiler.hardware import cpu_peak, training_flops_per_image
 from compiler.loop import Steps, make_steps
 from compiler.optim import learning_rate
 from compiler.precise_bn import DEFAULT_BATCHES, make_recompute
-from compiler.run_dir import write_metrics
-from compiler.session import RunOptions, Session, dataset_errors, fail, prepare
+from compiler.run_dir import CheckpointNotSaved, save_checkpoint
+from compiler.run_record import run_record
+from compiler.session import CheckedSpec, RunOptions, Session, dataset_errors, fail, prepare
 from netspec.analysis.report import Totals
-from netspec.ir import Network
+from netspec.records import RUN_FILE, EpochRecord, Metrics, write_metrics, write_record
 
 # Measured here (README, Performance): 8 steps per call trained Fashion-MNIST's 25 ms steps
 # 8% faster than 1; cifar_trimmed's 1.5 s steps gained nothing. A call covering at least
@@ -53,8 +54,8 @@ class RunResult:
     stopped: bool = False  # by SIGTERM, after saving a checkpoint
 
 
-def run(network: Network, spec_text: str, options: RunOptions, console: Console) -> RunResult:
-    return fit(prepare(network, spec_text, options, console))
+def run(spec: CheckedSpec, options: RunOptions, console: Console) -> RunResult:
+    return fit(prepare(spec, options, console))
 
 
 def fit(session: Session) -> RunResult:
@@ -124,6 +125,9 @@ def _fit(session: Session) -> RunResult:
     with catching_sigterm() as termination:
         loop = _Loop.of(session, termination)
         strategy = session.strategy
+        if session.chief:
+            record = run_record(session, loop.chunk, loop.bn_batches)
+            write_record(session.run_dir / RUN_FILE, record)
         out.print(
             f"training {network.name} on {config.dataset.name}: "
             f"{session.data.train_count:,} images, {session.steps_per_epoch} steps of "
@@ -154,64 +158,73 @@ def _end_epoch(session: Session, loop: _Loop) -> None:
     """Statistics for batch norm, evaluation, metrics, the checkpoint, the epoch's line."""
     position, config = session.position, session.config
     epoch = position.epoch
-    record = _epoch_record(session, epoch)
+    trained = _epoch_training(session)
     start = time.perf_counter()
     if loop.bn_batches:
         batches = session.train_batches(epoch).take(loop.bn_batches)
         distributed = session.strategy.experimental_distribute_dataset(batches)
         loop.recompute_bn(iter(distributed), loop.bn_batches)
-    record["bn_seconds"] = time.perf_counter() - start
+    bn_seconds = time.perf_counter() - start
     with dataset_errors(session.network, session.config):
-        record.update(_evaluate(loop.steps, loop.test_batches))
-    record["mfu"] = loop.throughput.mfu(record["images_per_second"])
+        evaluated = _evaluate(loop.steps, loop.test_batches)
+    record = EpochRecord(
+        epoch=epoch + 1,
+        **trained,
+        bn_seconds=bn_seconds,
+        **evaluated,
+        mfu=loop.throughput.mfu(trained["images_per_second"]),
+    )
     session.history.append(record)
     position.next_epoch()
     if session.chief:
         _write_epoch(session, record, loop)
-    session.manager.save(checkpoint_number=session.optimizer.iterations)
-    loop.clock.saved()
+    _save(session, loop)
     session.console.print(
-        f"epoch {epoch + 1}/{config.epochs}  loss {record['loss']:.4f}  acc "
-        f"{record['accuracy']:.4f}  val_loss {record['val_loss']:.4f}  val_acc "
-        f"{record['val_accuracy']:.4f}  lr {record['lr']:.3g}  {record['seconds']:.1f}s  "
-        f"{record['images_per_second']:.0f} img/s"
-        + (f"  MFU {record['mfu']:.1%}" if record["mfu"] is not None else "")
+        f"epoch {epoch + 1}/{config.epochs}  loss {record.loss:.4f}  acc "
+        f"{record.accuracy:.4f}  val_loss {record.val_loss:.4f}  val_acc "
+        f"{record.val_accuracy:.4f}  lr {record.lr:.3g}  {record.seconds:.1f}s  "
+        f"{record.images_per_second:.0f} img/s"
+        + (f"  MFU {record.mfu:.1%}" if record.mfu is not None else "")
     )
+
+
+def _save(session: Session, loop: _Loop) -> None:
+    try:
+        save_checkpoint(session.manager, session.optimizer.iterations)
+    except CheckpointNotSaved as exc:
+        raise fail(
+            session.network,
+            "checkpoint",
+            str(exc),
+            hint="free space, then run the same command with --resume",
+        ) from None
+    loop.clock.saved()
 
 
 def _result(session: Session, stopped: bool = False) -> RunResult:
     history = session.history
-    last = history[-1] if history else {"val_accuracy": math.nan, "val_loss": math.nan}
     return RunResult(
         session.run_dir,
         len(history),
-        float(last["val_accuracy"]),
-        float(last["val_loss"]),
+        history[-1].val_accuracy if history else math.nan,
+        history[-1].val_loss if history else math.nan,
         int(session.optimizer.iterations.numpy()),
         session.position.images_seen,
         stopped,
     )
 
 
-def _write_epoch(session: Session, record: dict[str, Any], loop: _Loop) -> None:
-    # The optimizer's step count and the images seen show a resumed run continued its state.
-    extra = {
-        "network": session.network.name,
-        # With the spec's and the command line's overrides: what `netspec runs` compares.
-        "epochs_planned": session.config.epochs,
-        "replicas": session.strategy.num_replicas_in_sync,
-        "optimizer_steps": int(session.optimizer.iterations.numpy()),
-        "images_seen": session.position.images_seen,
-        "dataset": session.config.dataset.name,
-        "precision": session.policy,
-        "jit": session.options.jit,
-        "steps_per_execution": loop.chunk,
-        "bn_batches": loop.bn_batches,
-    }
-    write_metrics(session.run_dir, session.history, extra)
-    with loop.writer.as_default(step=record["epoch"]):
+def _write_epoch(session: Session, record: EpochRecord, loop: _Loop) -> None:
+    metrics = Metrics(
+        # The optimizer's step count and the images seen show a resumed run kept its state.
+        optimizer_steps=int(session.optimizer.iterations.numpy()),
+        images_seen=session.position.images_seen,
+        history=tuple(session.history),
+    )
+    write_metrics(session.run_dir, metrics)
+    with loop.writer.as_default(step=record.epoch):
         for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
-            tf.summary.scalar(key, record[key])
+            tf.summary.scalar(key, getattr(record, key))
 
 
 @dataclass(frozen=True)
@@ -302,8 +315,7 @@ def _train_epoch(session: Session, loop: _Loop) -> bool:
                 loop.termination.requested,
             )
             if save or stop:
-                session.manager.save(checkpoint_number=optimizer.iterations)
-                clock.saved()
+                _save(session, loop)
             if stop:
                 return False
             rate = (position.step - first_step) * global_batch / elapsed
@@ -312,11 +324,10 @@ def _train_epoch(session: Session, loop: _Loop) -> bool:
     return True
 
 
-def _epoch_record(session: Session, epoch: int) -> dict[str, Any]:
+def _epoch_training(session: Session) -> dict[str, float]:
     position, steps, batch = session.position, session.steps_per_epoch, session.global_batch
     seconds = float(position.seconds_variable.numpy())
     return {
-        "epoch": epoch + 1,
         "loss": float(position.loss_sum.numpy()) / steps,
         "accuracy": float(position.correct_sum.numpy()) / (steps * batch),
         "lr": float(session.optimizer.learning_rate.numpy()),
@@ -325,7 +336,7 @@ def _epoch_record(session: Session, epoch: int) -> dict[str, Any]:
     }
 
 
-def _evaluate(step_fns: Steps, batches: Any) -> dict[str, float]:
+def _evaluate(step_fns: Steps, batches: Any) -> dict[str, Any]:
     total_loss = total_correct = count = 0.0
     for batch in batches:
         loss, correct, seen = (float(v) for v in step_fns.evaluate(batch))

@@ -4,10 +4,9 @@ optimizer and the restored checkpoint, before the first step. Every error is a d
 from __future__ import annotations
 
 import contextlib
-import json
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, get_args
 
@@ -20,16 +19,17 @@ from compiler.data_service import DataServiceError, check_dispatcher, through_se
 from compiler.datasets import ArrayDataset, DatasetError, StreamedDataset, load_dataset
 from compiler.distribute import StrategyError, choose_strategy, is_chief
 from compiler.optim import make_optimizer
-from compiler.pipeline import Normalization, evaluation_preprocessing, make_datasets, normalization
+from compiler.pipeline import Normalization, make_datasets, normalization
 from compiler.position import Position
 from compiler.precision import dtype_policy, policy_name, wrap_optimizer
-from compiler.run_dir import default_run_dir, newest_run_dir, read_history, write_atomically
+from compiler.run_dir import default_run_dir, newest_run_dir
 from compiler.streaming import input_shard, naming_unreadable_images
-from netspec.analysis.analyse import analyse
+from netspec import api
 from netspec.analysis.report import Totals
-from netspec.diagnostics import Diagnostic, error
+from netspec.diagnostics import Diagnostic, NetspecError, error
 from netspec.ir import DatasetConfig, Network, Span, TrainConfig
 from netspec.ir.training import FILE_DATASETS, DatasetName
+from netspec.records import SPEC_FILE, EpochRecord, RecordError, read_metrics, read_run_record
 
 # Schedulers stop jobs without warning; ten minutes of lost work is the default price.
 DEFAULT_CHECKPOINT_SECONDS = 600.0
@@ -70,6 +70,24 @@ class RunOptions:
     data_service: str | None = None  # grpc://HOST:PORT of a tf.data service dispatcher
 
 
+@dataclass(frozen=True)
+class CheckedSpec:
+    """A spec that checks without errors: its text, its network and the static analysis'
+    totals, each made once (the precision default, the MFU and the run record read them)."""
+
+    text: str
+    network: Network
+    totals: Totals
+
+    @classmethod
+    def of(cls, text: str, file: str = "<spec>") -> CheckedSpec:
+        checked = api.check(text, file)
+        network, report = checked.network, checked.report
+        if network is None or report.totals is None or report.has_errors:
+            raise NetspecError([d for d in report.diagnostics if d.is_error])
+        return cls(text, network, report.totals)
+
+
 class TrainingError(Exception):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__("; ".join(d.message for d in diagnostics))
@@ -105,7 +123,7 @@ class Session:
     optimizer: keras.optimizers.Optimizer
     position: Position
     manager: tf.train.CheckpointManager
-    history: list[dict[str, Any]]
+    history: list[EpochRecord]
     test_batches: tf.data.Dataset
 
     def train_batches(self, epoch: int) -> tf.data.Dataset:
@@ -121,8 +139,36 @@ class Session:
         return train
 
 
-def effective_config(network: Network, options: RunOptions) -> TrainConfig:
-    config = network.train
+class DataProblem(Exception):
+    """A dataset that cannot be read, or does not fit the network."""
+
+    def __init__(self, code: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.hint = code, hint
+
+
+def dataset_override(dataset: str, data_dir: Path | None) -> DatasetConfig:
+    """`--dataset NAME` (and `--data-dir`, which is a file dataset's path)."""
+    if dataset not in get_args(DatasetName):
+        raise DataProblem(
+            "dataset",
+            f"unknown dataset '{dataset}': use one of " + ", ".join(get_args(DatasetName)),
+        )
+    path = None
+    if dataset in FILE_DATASETS:
+        if data_dir is None:
+            raise DataProblem(
+                "dataset",
+                f"--dataset {dataset} reads from --data-dir "
+                f"({FILE_DATASET_LAYOUTS[dataset]}), which is not given",
+            )
+        path = str(data_dir)
+    return DatasetConfig(name=dataset, path=path)
+
+
+def effective_config(network: Network, options: RunOptions, config: TrainConfig) -> TrainConfig:
+    """`config` (the spec's `train:` section, or what a resumed run recorded) with the
+    command line's overrides; errors point at `network`'s spec."""
     update: dict[str, Any] = {}
     if options.epochs is not None:
         update["epochs"] = options.epochs
@@ -133,24 +179,10 @@ def effective_config(network: Network, options: RunOptions) -> TrainConfig:
     if options.lr is not None:
         update["optimizer"] = config.optimizer.model_copy(update={"lr": options.lr})
     if options.dataset is not None:
-        if options.dataset not in get_args(DatasetName):
-            raise fail(
-                network,
-                "dataset",
-                f"unknown dataset '{options.dataset}': use one of "
-                + ", ".join(get_args(DatasetName)),
-            )
-        path = None
-        if options.dataset in FILE_DATASETS:
-            if options.data_dir is None:
-                raise fail(
-                    network,
-                    "dataset",
-                    f"--dataset {options.dataset} reads from --data-dir "
-                    f"({FILE_DATASET_LAYOUTS[options.dataset]}), which is not given",
-                )
-            path = str(options.data_dir)
-        update["dataset"] = DatasetConfig(name=options.dataset, path=path)
+        try:
+            update["dataset"] = dataset_override(options.dataset, options.data_dir)
+        except DataProblem as problem:
+            raise fail(network, problem.code, str(problem)) from None
     return config.model_copy(update=update)
 
 
@@ -164,43 +196,53 @@ def dataset_errors(network: Network, config: TrainConfig) -> Iterator[None]:
         raise fail(network, "dataset", str(exc), config.dataset.span) from None
 
 
-def load_data(
-    network: Network, config: TrainConfig, options: RunOptions
+def open_dataset(
+    config: TrainConfig, data_dir: Path | None, input_shape: tuple[int, int, int], classes: int
 ) -> ArrayDataset | StreamedDataset:
-    source = network.input
+    """The dataset `config` names, checked against the network's input and classes."""
     dataset = config.dataset
     try:
         data = load_dataset(
             dataset.name,
             path=dataset.path,
-            data_dir=options.data_dir,
-            image_size=(source.height, source.width, source.channels),
-            classes=network.classes,
+            data_dir=data_dir,
+            image_size=input_shape,
+            classes=classes,
             seed=config.seed,
         )
     except DatasetError as exc:
-        raise fail(network, "dataset", str(exc), dataset.span) from None
+        raise DataProblem("dataset", str(exc)) from None
     height, width, channels = data.image_shape
     if config.resize:
         height, width = config.resize
-    if (height, width, channels) != (source.height, source.width, source.channels):
-        raise fail(
-            network,
+    if (height, width, channels) != input_shape:
+        raise DataProblem(
             "dataset-shape",
             f"{dataset.name} images are {height}x{width}x{channels} but the network "
-            f"takes {source.height}x{source.width}x{source.channels}",
-            dataset.span,
+            "takes {}x{}x{}".format(*input_shape),
             hint="change `input`, or add `resize N` to train:",
         )
-    if data.num_classes != network.classes:
-        raise fail(
-            network,
+    if data.num_classes != classes:
+        raise DataProblem(
             "dataset-classes",
-            f"{dataset.name} has {data.num_classes} classes but the spec says "
-            f"`classes {network.classes}`",
-            dataset.span,
+            f"{dataset.name} has {data.num_classes} classes but the spec says `classes {classes}`",
         )
     return data
+
+
+def load_data(
+    network: Network, config: TrainConfig, options: RunOptions
+) -> ArrayDataset | StreamedDataset:
+    source = network.input
+    try:
+        return open_dataset(
+            config,
+            options.data_dir,
+            (source.height, source.width, source.channels),
+            network.classes,
+        )
+    except DataProblem as problem:
+        raise fail(network, problem.code, str(problem), config.dataset.span, problem.hint) from None
 
 
 def _run_dir(network: Network, options: RunOptions) -> Path:
@@ -238,15 +280,19 @@ def steps_per_epoch(
     return steps
 
 
-def prepare(network: Network, spec_text: str, options: RunOptions, console: Console) -> Session:
+def prepare(spec: CheckedSpec, options: RunOptions, console: Console) -> Session:
     """Everything a run needs before its first step, or a TrainingError saying what is wrong."""
-    config = effective_config(network, options)
+    network = spec.network
+    run_dir = _run_dir(network, options)
+    settings = network.train
+    if options.resume:
+        settings, options = _recorded_settings(network, run_dir, options)
+    config = effective_config(network, options, settings)
     try:
         strategy = choose_strategy(options.strategy)
     except StrategyError as exc:
         raise fail(network, "strategy", str(exc)) from None
     chief = is_chief(strategy)
-    run_dir = _run_dir(network, options)
     if options.data_service:
         try:
             check_dispatcher(options.data_service)
@@ -261,9 +307,7 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
         norm = normalization(data, config)
     _, test_batches = make_datasets(data, config, config.batch, norm, input_shard(strategy))
 
-    totals = analyse(network).totals
-    assert totals is not None  # the CLI trains only networks that check without errors
-    policy = policy_name(options.mixed_precision, totals)
+    policy = policy_name(options.mixed_precision, spec.totals)
     with strategy.scope(), dtype_policy(policy):
         models = build_models(network)
         optimizer = wrap_optimizer(
@@ -278,18 +322,15 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
     # so they write to a temporary place that is deleted afterwards (TF's documented way).
     checkpoint_dir = run_dir / "checkpoints" if chief else Path(tempfile.mkdtemp())
     manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), max_to_keep=2)
-    history: list[dict[str, Any]] = []
+    history: list[EpochRecord] = []
     if options.resume:
         # Every worker restores the chief's checkpoint (the run directory is shared).
         latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
         checkpoint.restore(latest).expect_partial()
-        history = read_history(run_dir)[: position.epoch]
+        history = _completed_epochs(network, run_dir, position.epoch)
     if chief:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "spec.ns").write_text(spec_text)
-        # What prediction needs to name classes and prepare an image like evaluation did.
-        preprocessing = evaluation_preprocessing(data, config, norm)
-        write_atomically(run_dir / "classes.json", json.dumps(preprocessing, indent=2))
+        (run_dir / SPEC_FILE).write_text(spec.text)
     return Session(
         network=network,
         options=options,
@@ -302,7 +343,7 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
         normalization=norm,
         global_batch=config.batch,
         steps_per_epoch=steps,
-        totals=totals,
+        totals=spec.totals,
         policy=policy,
         models=models,
         optimizer=optimizer,
@@ -311,3 +352,26 @@ def prepare(network: Network, spec_text: str, options: RunOptions, console: Cons
         history=history,
         test_batches=test_batches,
     )
+
+
+def _recorded_settings(
+    network: Network, run_dir: Path, options: RunOptions
+) -> tuple[TrainConfig, RunOptions]:
+    """A resumed run goes on with the settings it recorded (its seed, dataset, ...), not
+    the spec's; what the command line gives again still overrides them."""
+    try:
+        record = read_run_record(run_dir)
+    except RecordError as exc:
+        raise fail(network, "resume", str(exc)) from None
+    if options.data_dir is None and record.data_dir is not None:
+        options = replace(options, data_dir=Path(record.data_dir))
+    return record.config, options
+
+
+def _completed_epochs(network: Network, run_dir: Path, epochs: int) -> list[EpochRecord]:
+    """The recorded epochs the checkpoint has completed (a kill may fall between the two)."""
+    try:
+        metrics = read_metrics(run_dir)
+    except RecordError as exc:
+        raise fail(network, "resume", str(exc)) from None
+    return list(metrics.history[:epochs]) if metrics else []

@@ -1,12 +1,10 @@
-"""A trained model and what its run recorded about it: the inference model, the class
-names and the evaluation preprocessing (`classes.json`), and the spec it came from."""
+"""A trained model and what its run recorded about it (netspec.records.RunRecord): the
+class names, the evaluation preprocessing, the resolved training settings."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
@@ -14,10 +12,8 @@ import tensorflow as tf
 
 from compiler.normalization import Normalization
 from compiler.streaming import evaluation_decode
-
-MODEL = "model.keras"
-CLASSES = "classes.json"
-SPEC = "spec.ns"
+from netspec import records
+from netspec.records import MODEL_FILE, RUN_FILE, RecordError, RunRecord, read_run_record
 
 
 class TrainedError(Exception):
@@ -26,20 +22,19 @@ class TrainedError(Exception):
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """The run's evaluation preprocessing, read back from `classes.json`."""
+    """The run's evaluation preprocessing, as TensorFlow applies it."""
 
     shape: tuple[int, int, int]
     center_crop: float | None
     normalization: Normalization
 
     @classmethod
-    def of(cls, recorded: dict[str, Any]) -> Preprocessing:
-        height, width, channels = recorded["input"]
+    def of(cls, recorded: records.Preprocessing) -> Preprocessing:
         return cls(
-            (int(height), int(width), int(channels)),
-            recorded.get("center_crop"),
+            recorded.input,
+            recorded.center_crop,
             Normalization(
-                np.asarray(recorded["mean"], np.float32), np.asarray(recorded["std"], np.float32)
+                np.asarray(recorded.mean, np.float32), np.asarray(recorded.std, np.float32)
             ),
         )
 
@@ -54,29 +49,33 @@ class Preprocessing:
 class Trained:
     model: keras.Model
     model_path: Path
-    run_dir: Path | None
-    classes: list[str]
-    preprocessing: Preprocessing | None
+    # The run's record beside the model, or None (a bare .keras file), and then why not.
+    record: RunRecord | None
+    missing: str
 
     @property
-    def spec_text(self) -> str:
-        if self.run_dir is None or not (self.run_dir / SPEC).is_file():
-            raise TrainedError(f"{self.model_path}: no run directory with {SPEC} beside it")
-        return (self.run_dir / SPEC).read_text()
+    def run_dir(self) -> Path:
+        return self.model_path.parent
 
-    def require_preprocessing(self) -> Preprocessing:
-        if self.preprocessing is None:
-            raise TrainedError(
-                f"{self.model_path}: no {CLASSES} beside it, so the evaluation preprocessing "
-                "is unknown: give the run directory `netspec train` wrote"
-            )
-        return self.preprocessing
+    @property
+    def classes(self) -> tuple[str, ...]:
+        if self.record is None:
+            return tuple(str(i) for i in range(int(self.model.output_shape[-1])))
+        return self.record.classes
+
+    def require_record(self) -> RunRecord:
+        if self.record is None:
+            raise TrainedError(self.missing)
+        return self.record
+
+    def preprocessing(self) -> Preprocessing:
+        return Preprocessing.of(self.require_record().preprocessing)
 
 
 def load_trained(model_or_run: Path) -> Trained:
-    """A run directory (its model.keras and classes.json) or a .keras file (classes.json
-    beside it if there is one)."""
-    model_path = model_or_run / MODEL if model_or_run.is_dir() else model_or_run
+    """A run directory (its model.keras and run.json) or a .keras file (run.json beside it
+    if there is one)."""
+    model_path = model_or_run / MODEL_FILE if model_or_run.is_dir() else model_or_run
     if not model_path.is_file():
         raise TrainedError(
             f"{model_path}: no such model"
@@ -87,15 +86,13 @@ def load_trained(model_or_run: Path) -> Trained:
     except (ValueError, OSError) as exc:
         raise TrainedError(f"{model_path}: not a Keras model ({exc})") from None
     folder = model_path.parent
-    run_dir = folder if (folder / SPEC).is_file() else None
-    classes_file = folder / CLASSES
-    if not classes_file.is_file():
-        count = int(model.output_shape[-1])
-        return Trained(model, model_path, run_dir, [str(i) for i in range(count)], None)
     try:
-        recorded = json.loads(classes_file.read_text())
-        preprocessing = Preprocessing.of(recorded["preprocessing"])
-        classes = [str(name) for name in recorded["classes"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise TrainedError(f"{classes_file}: not what `netspec train` writes ({exc})") from None
-    return Trained(model, model_path, run_dir, classes, preprocessing)
+        return Trained(model, model_path, read_run_record(folder), "")
+    except RecordError as exc:
+        if (folder / RUN_FILE).exists():
+            raise TrainedError(str(exc)) from None
+        missing = (
+            f"{exc}; without the run's record the class names and the evaluation "
+            "preprocessing are unknown: give the run directory `netspec train` wrote"
+        )
+        return Trained(model, model_path, None, missing)

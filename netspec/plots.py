@@ -18,13 +18,12 @@ def plot_runs(runs: list[Run], output: Path) -> int:
     figure, (accuracy, loss) = plt.subplots(1, 2, figsize=(12, 4.5))
     drawn = 0
     for run in runs:
-        evaluated = [e for e in run.history if e.get("val_accuracy") is not None]
-        if not evaluated:
+        if not run.history:
             continue
-        epochs = [e["epoch"] for e in evaluated]
+        epochs = [e.epoch for e in run.history]
         name = Path(run.directory).name + ("" if run.status == "finished" else " (stopped)")
-        accuracy.plot(epochs, [e["val_accuracy"] for e in evaluated], marker="o", label=name)
-        loss.plot(epochs, [e["val_loss"] for e in evaluated], marker="o", label=name)
+        accuracy.plot(epochs, [e.val_accuracy for e in run.history], marker="o", label=name)
+        loss.plot(epochs, [e.val_loss for e in run.history], marker="o", label=name)
         drawn += 1
     for axes, what in ((accuracy, "test accuracy"), (loss, "test loss")):
         axes.set_xlabel("epoch")

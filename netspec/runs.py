@@ -1,20 +1,28 @@
 """The experiment table: what each run directory `netspec train` wrote says about its run.
 
-Read without TensorFlow: metrics.json (per-epoch history), spec.ns (parameters and
-multiply-adds, by the static analysis) and whether the final model was saved. A run that was
-killed or stopped is shown as such, never dropped.
+Read without TensorFlow, from the run's records (netspec.records): the run record (the
+settings it used, parameters and multiply-adds) and the per-epoch metrics, and whether the
+final model was saved. A run that was killed or stopped is shown as such, never dropped;
+a run whose records cannot be read is listed with the reason.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from netspec.api import check_text
-from netspec.diagnostics import NetspecError
+from netspec.records import (
+    METRICS_FILE,
+    MODEL_FILE,
+    RUN_FILE,
+    SPEC_FILE,
+    EpochRecord,
+    RecordError,
+    RunRecord,
+    read_metrics,
+    read_run_record,
+)
 
 
 class Run(BaseModel):
@@ -33,70 +41,81 @@ class Run(BaseModel):
     last_accuracy: float | None
     wall_seconds: float
     images_per_second: float | None
-    # `finished`, `stopped at epoch 3 of 10` (killed or stopped), `no epoch completed`.
+    # `finished`, `stopped at epoch 3 of 10` (killed or stopped), `no epoch completed`, or
+    # why the records cannot be read.
     status: str
-    history: tuple[dict[str, Any], ...]
-
-
-def _static_figures(directory: Path) -> tuple[tuple[int, int, int] | None, int | None, int | None]:
-    spec = directory / "spec.ns"
-    if not spec.is_file():
-        return None, None, None
-    try:
-        report = check_text(spec.read_text(encoding="utf-8"), str(spec))
-    except (NetspecError, OSError, UnicodeDecodeError):
-        return None, None, None
-    totals = report.totals
-    return report.input, totals.params if totals else None, totals.macs if totals else None
+    history: tuple[EpochRecord, ...]
 
 
 def _status(directory: Path, completed: int, planned: int | None) -> str:
     if completed == 0:
         return "no epoch completed"
-    if (directory / "model.keras").is_file() and (planned is None or completed >= planned):
+    if (directory / MODEL_FILE).is_file() and (planned is None or completed >= planned):
         return "finished"
     return f"stopped at epoch {completed} of {planned if planned else '?'}"
 
 
 def read_run(directory: Path) -> Run:
-    metrics_file = directory / "metrics.json"
-    metrics: dict[str, Any] = {}
-    if metrics_file.is_file():
-        try:
-            metrics = json.loads(metrics_file.read_text())
-        except (json.JSONDecodeError, OSError):
-            metrics = {}
-    history = tuple(metrics.get("history", ()))
-    accuracies = [e["val_accuracy"] for e in history if e.get("val_accuracy") is not None]
-    planned = metrics.get("epochs_planned")
-    input_size, params, macs = _static_figures(directory)
+    record: RunRecord | None = None
+    try:
+        record = read_run_record(directory)
+        metrics = read_metrics(directory)
+    except RecordError as exc:
+        return _unreadable(directory, record, str(exc))
+    history = metrics.history if metrics else ()
+    accuracies = [epoch.val_accuracy for epoch in history]
+    planned = record.config.epochs
     return Run(
         directory=str(directory),
-        network=metrics.get("network"),
-        input=input_size,
-        params=params,
-        macs=macs,
-        dataset=metrics.get("dataset"),
-        precision=metrics.get("precision"),
+        network=record.network,
+        input=record.input,
+        params=record.params,
+        macs=record.macs,
+        dataset=record.config.dataset.name,
+        precision=record.precision,
         epochs_completed=len(history),
         epochs_planned=planned,
         best_accuracy=max(accuracies) if accuracies else None,
         last_accuracy=accuracies[-1] if accuracies else None,
-        wall_seconds=sum(e.get("seconds", 0.0) + e.get("bn_seconds", 0.0) for e in history),
-        images_per_second=history[-1].get("images_per_second") if history else None,
+        wall_seconds=sum(epoch.seconds + epoch.bn_seconds for epoch in history),
+        images_per_second=history[-1].images_per_second if history else None,
         status=_status(directory, len(history), planned),
         history=history,
     )
+
+
+def _unreadable(directory: Path, record: RunRecord | None, reason: str) -> Run:
+    return Run(
+        directory=str(directory),
+        network=record.network if record else None,
+        input=record.input if record else None,
+        params=record.params if record else None,
+        macs=record.macs if record else None,
+        dataset=record.config.dataset.name if record else None,
+        precision=record.precision if record else None,
+        epochs_completed=0,
+        epochs_planned=record.config.epochs if record else None,
+        best_accuracy=None,
+        last_accuracy=None,
+        wall_seconds=0.0,
+        images_per_second=None,
+        status=f"unreadable: {reason}",
+        history=(),
+    )
+
+
+def _is_run(path: Path) -> bool:
+    return any((path / name).exists() for name in (RUN_FILE, METRICS_FILE, SPEC_FILE))
 
 
 def run_directories(paths: list[Path]) -> list[Path]:
     """The run directories among `paths`: each one, or the runs inside a folder of runs."""
     found = []
     for path in paths:
-        if (path / "metrics.json").exists() or (path / "spec.ns").exists():
+        if _is_run(path):
             found.append(path)
         elif path.is_dir():
-            found += sorted(p for p in path.iterdir() if (p / "spec.ns").exists())
+            found += sorted(p for p in path.iterdir() if _is_run(p))
     return found
 
 

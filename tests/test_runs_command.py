@@ -8,40 +8,86 @@ from pathlib import Path
 from PIL import Image
 from typer.testing import CliRunner
 
-from compiler.run_dir import write_metrics
+from netspec.api import check_file, compile_file
 from netspec.cli import app
 from netspec.plots import plot_runs
+from netspec.records import (
+    SPEC_FILE,
+    Environment,
+    EpochRecord,
+    Metrics,
+    Preprocessing,
+    RunRecord,
+    write_metrics,
+    write_record,
+)
 from netspec.runs import read_runs
 from tests.helpers import GOOGLENET, REPO
 
 FASHION = REPO / "specs" / "fashion_mnist.ns"
 
 
+def run_record(spec: Path, planned: int) -> RunRecord:
+    """What train records at the start: the spec's network and static totals, the settings."""
+    network = compile_file(spec)
+    report = check_file(spec)
+    assert report.totals is not None
+    return RunRecord(
+        network=network.name,
+        spec=str(spec),
+        input=report.input,
+        params=report.totals.params,
+        macs=report.totals.macs,
+        config=network.train.model_copy(update={"epochs": planned}),
+        data_dir=None,
+        classes=tuple(str(i) for i in range(network.classes)),
+        held_out=None,
+        train_images=60_000,
+        test_images=10_000,
+        preprocessing=Preprocessing(input=report.input, center_crop=None, mean=(0.3,), std=(0.3,)),
+        steps_per_epoch=468,
+        replicas=1,
+        strategy="_DefaultDistributionStrategy",
+        precision="float32",
+        jit=False,
+        steps_per_execution=1,
+        bn_batches=100,
+        environment=Environment(
+            netspec="0.1.0", tensorflow="2", keras="3", python="3.11", cpu="a CPU", gpus=()
+        ),
+    )
+
+
 def make_run(
     root: Path, name: str, spec: Path, accuracies: list[float], planned: int, finished: bool
 ) -> Path:
-    """What train leaves behind: spec.ns, metrics.json with one record per epoch, and
-    model.keras once the run is done."""
+    """What train leaves behind: spec.ns, run.json, metrics.json with one record per epoch,
+    and model.keras once the run is done."""
     directory = root / name
     directory.mkdir(parents=True)
-    (directory / "spec.ns").write_text(spec.read_text())
-    history = [
-        {
-            "epoch": index + 1,
-            "loss": 1.0 - accuracy,
-            "accuracy": accuracy - 0.01,
-            "val_loss": 1.2 - accuracy,
-            "val_accuracy": accuracy,
-            "seconds": 10.0,
-            "bn_seconds": 1.0,
-            "images_per_second": 1000.0 + index,
-        }
+    (directory / SPEC_FILE).write_text(spec.read_text())
+    write_record(directory / "run.json", run_record(spec, planned))
+    history = tuple(
+        EpochRecord(
+            epoch=index + 1,
+            loss=1.0 - accuracy,
+            accuracy=accuracy - 0.01,
+            lr=0.1,
+            seconds=10.0,
+            images_per_second=1000.0 + index,
+            bn_seconds=1.0,
+            val_loss=1.2 - accuracy,
+            val_accuracy=accuracy,
+            val_images=10_000,
+            mfu=None,
+        )
         for index, accuracy in enumerate(accuracies)
-    ]
+    )
     if history:
-        extra = {"network": "net", "epochs_planned": planned, "dataset": "fashion_mnist",
-                 "precision": "float32"}  # fmt: skip
-        write_metrics(directory, history, extra)
+        steps = 468 * len(history)
+        write_metrics(
+            directory, Metrics(optimizer_steps=steps, images_seen=steps * 128, history=history)
+        )
     if finished:
         (directory / "model.keras").write_bytes(b"zip")
     return directory
@@ -64,9 +110,44 @@ def test_every_run_is_listed_best_first_and_the_killed_ones_say_so(tmp_path: Pat
     assert (killed.status, killed.epochs_completed) == ("stopped at epoch 2 of 5", 2)
     assert never.status == "no epoch completed" and never.best_accuracy is None
     assert done.wall_seconds == 33.0 and done.images_per_second == 1002.0
-    # parameters and multiply-adds come from the run's own spec
+    # parameters and multiply-adds come from the run record, as the static analysis made them
     assert (done.params, done.input) == (47_234, (28, 28, 1))
     assert never.params == 6_998_552
+
+
+def test_the_settings_come_from_the_record_not_from_the_spec_text(tmp_path: Path) -> None:
+    (done, *_) = three_runs(tmp_path / "runs")
+    # An edited (here: broken) spec.ns cannot change what the run used.
+    (done / SPEC_FILE).write_text("network edited\n")
+    run = next(r for r in read_runs([tmp_path / "runs"]) if r.directory == str(done))
+    assert (run.network, run.params, run.epochs_planned) == ("fashion_mnist", 47_234, 3)
+
+
+def old_run(root: Path) -> Path:
+    """A run directory as netspec wrote it before run records: no run.json, and a
+    metrics.json without schema_version."""
+    directory = root / "old"
+    directory.mkdir(parents=True)
+    (directory / SPEC_FILE).write_text(FASHION.read_text())
+    (directory / "classes.json").write_text(json.dumps({"classes": ["0"], "preprocessing": {}}))
+    epoch = {"epoch": 1, "loss": 0.5, "val_loss": 0.4, "val_accuracy": 0.8, "seconds": 9.0}
+    metrics = {"epochs_completed": 1, "val_accuracy": 0.8, "history": [epoch]}
+    (directory / "metrics.json").write_text(json.dumps(metrics))
+    return directory
+
+
+def test_an_old_run_directory_is_listed_with_the_file_that_cannot_be_read(
+    tmp_path: Path,
+) -> None:
+    old = old_run(tmp_path / "runs")
+    three_runs(tmp_path / "runs")
+    runs = read_runs([tmp_path / "runs"])
+    (listed,) = [run for run in runs if run.directory == str(old)]
+    assert listed.status.startswith(f"unreadable: {old / 'run.json'}: no such file")
+    assert "before run records" in listed.status
+    table = CliRunner().invoke(app, ["runs", str(tmp_path / "runs")])
+    assert table.exit_code == 0, table.output
+    assert "unreadable" in table.output and len(runs) == 4
 
 
 def test_the_table_and_the_json(tmp_path: Path) -> None:
@@ -81,7 +162,7 @@ def test_the_table_and_the_json(tmp_path: Path) -> None:
     assert [(r["epochs_completed"], r["epochs_planned"]) for r in records] == [
         (2, 5),
         (3, 3),
-        (0, None),
+        (0, 10),
     ]
 
 

@@ -24,6 +24,10 @@ class ArrayDataset:
         return len(self.train_labels)
 
     @property
+    def test_count(self) -> int:
+        return len(self.test_labels)
+
+    @property
     def image_shape(self) -> tuple[int, int, int]:
         height, width, channels = self.train_images.shape[1:]
         return height, width, channels

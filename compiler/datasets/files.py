@@ -26,6 +26,8 @@ class StreamedDataset:
     class_names: tuple[str, ...]
     # The pipeline decodes every image to the network's input: (height, width, channels).
     image_shape: tuple[int, int, int]
+    # The test images were held out of one folder by the seed, not given as a split.
+    held_out_by_seed: bool = False
 
     @property
     def num_classes(self) -> int:
@@ -34,3 +36,7 @@ class StreamedDataset:
     @property
     def train_count(self) -> int:
         return self.train.count
+
+    @property
+    def test_count(self) -> int:
+        return self.test.count

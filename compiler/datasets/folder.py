@@ -33,12 +33,18 @@ def _images(folder: Path) -> list[Path]:
     return files
 
 
+def _test_folder(root: Path) -> Path | None:
+    """`test/` (or `val/`) beside `train/`, or None: then the seed holds images out."""
+    test_root = next((root / n for n in ("test", "val") if (root / n).is_dir()), None)
+    return test_root if (root / "train").is_dir() else None
+
+
 def list_folder(root: Path, seed: int) -> tuple[Labelled, Labelled, tuple[str, ...]]:
     """(train, test, class names): every image file with its class index."""
     if not root.is_dir():
         raise DatasetError(f"image folder {root} does not exist")
-    test_root = next((root / n for n in ("test", "val") if (root / n).is_dir()), None)
-    if (root / "train").is_dir() and test_root is not None:
+    test_root = _test_folder(root)
+    if test_root is not None:
         classes = _class_folders(root / "train")
         names = tuple(c.name for c in classes)
         train = [(f, i) for i, c in enumerate(classes) for f in _images(c)]
@@ -62,7 +68,7 @@ def list_folder(root: Path, seed: int) -> tuple[Labelled, Labelled, tuple[str, .
     return train, test, names
 
 
-def _split(images: Labelled) -> FileSplit:
+def file_split(images: Labelled) -> FileSplit:
     return FileSplit(
         sources=tuple(str(path) for path, _ in images),
         labels=tuple(label for _, label in images),
@@ -73,4 +79,7 @@ def _split(images: Labelled) -> FileSplit:
 
 def load_folder(root: Path, image_size: tuple[int, int, int], seed: int) -> StreamedDataset:
     train, test, names = list_folder(root, seed)
-    return StreamedDataset("folder", _split(train), _split(test), names, image_size)
+    held_out = _test_folder(root) is None
+    return StreamedDataset(
+        "folder", file_split(train), file_split(test), names, image_size, held_out
+    )

@@ -55,7 +55,8 @@ class TrainConfig(Frozen):
     batch: int = Field(128, ge=1)
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
-    weight_decay: float = Field(0.0, ge=0)
+    # None: the optimizer's own default (AdamW's 0.004, none for the others); 0: no decay.
+    weight_decay: float | None = Field(None, ge=0)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     # Upscale every image to this H x W before the network (the CIFAR-at-224 experiment).

@@ -12,7 +12,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from compiler.cli import app
-from tests.compiler.test_training import needs_fashion
+from netspec.records import read_run_record
+from tests.compiler.test_training import metrics, needs_fashion
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow, needs_fashion]
 
@@ -46,11 +47,11 @@ def test_evaluate_reproduces_the_runs_own_test_accuracy(run: Path, tmp_path: Pat
     plot = tmp_path / "confusion.png"
     printed = invoke("evaluate", run, "--plot", plot)
     evaluation = json.loads((run / "evaluation.json").read_text())
-    recorded = json.loads((run / "metrics.json").read_text())
+    recorded = metrics(run).history[-1]
     # The same images, preprocessing and batch-norm statistics as the run's last evaluation.
-    assert evaluation["images"] == 10_000
-    assert evaluation["top1"] == pytest.approx(recorded["val_accuracy"], abs=1e-9)
-    assert evaluation["loss"] == pytest.approx(recorded["val_loss"], rel=1e-4)
+    assert evaluation["images"] == recorded.val_images == 10_000
+    assert evaluation["top1"] == pytest.approx(recorded.val_accuracy, abs=1e-9)
+    assert evaluation["loss"] == pytest.approx(recorded.val_loss, rel=1e-4)
     assert evaluation["top1"] <= evaluation["top5"] <= 1
     confusion = np.asarray(evaluation["confusion"])
     assert confusion.shape == (10, 10) and confusion.sum() == 10_000
@@ -65,7 +66,7 @@ def test_predict_names_the_class_of_test_images_written_as_pngs(
     run: Path, tmp_path: Path, test_images: tuple[np.ndarray, np.ndarray]
 ) -> None:
     images, labels = test_images
-    classes = json.loads((run / "classes.json").read_text())["classes"]
+    classes = read_run_record(run).classes
     folder = tmp_path / "pngs"
     folder.mkdir()
     for index in range(IMAGES):
@@ -114,7 +115,7 @@ def tflite_outputs(path: Path, batch: np.ndarray) -> np.ndarray:
 def normalized_test_batch(run: Path, images: np.ndarray) -> np.ndarray:
     from compiler.trained import load_trained
 
-    preprocessing = load_trained(run).require_preprocessing()
+    preprocessing = load_trained(run).preprocessing()
     return np.asarray(preprocessing.normalization.apply(images))
 
 

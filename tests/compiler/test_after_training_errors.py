@@ -39,7 +39,7 @@ def test_predict_names_a_missing_image(tmp_path: Path) -> None:
     assert f"{tmp_path / 'none.png'}: no such file or folder" in output
 
 
-def test_predict_without_classes_json_says_what_to_give(tmp_path: Path) -> None:
+def test_predict_without_a_run_record_says_what_to_give(tmp_path: Path) -> None:
     import keras
 
     model = keras.Sequential(
@@ -52,7 +52,8 @@ def test_predict_without_classes_json_says_what_to_give(tmp_path: Path) -> None:
     Image.new("L", (4, 4)).save(image)
     code, output = invoke("predict", tmp_path / "m.keras", image)
     assert code == 1, output
-    assert "no classes.json beside it" in output
+    assert f"{tmp_path / 'run.json'}: no such file" in output
+    assert "give the run directory" in output
 
 
 def test_quantizing_anything_but_tflite_is_a_usage_error(tmp_path: Path) -> None:
@@ -72,3 +73,28 @@ def test_export_without_output_writes_beside_the_model_never_over_it(tmp_path: P
         assert code == 0, output
         assert (tmp_path / written).stat().st_size > 0
     assert (tmp_path / "m.keras").read_bytes() == before
+
+
+def test_a_run_directory_from_before_run_records_is_named(tmp_path: Path) -> None:
+    """An old run (classes.json and a metrics.json without schema_version, no run.json)
+    exports as it is, and what needs its settings says why it cannot."""
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    model.save(tmp_path / "model.keras")
+    (tmp_path / "spec.ns").write_text("network old\n")
+    (tmp_path / "classes.json").write_text('{"classes": ["a", "b", "c"], "preprocessing": {}}')
+    (tmp_path / "metrics.json").write_text('{"epochs_completed": 1, "history": []}')
+    image = tmp_path / "x.png"
+    from PIL import Image
+
+    Image.new("L", (4, 4)).save(image)
+    for command in (("evaluate", tmp_path), ("predict", tmp_path, image)):
+        code, output = invoke(*command)
+        assert code == 1, output
+        assert f"{tmp_path / 'run.json'}: no such file" in output
+        assert "written by a netspec from before run records" in output
+    code, output = invoke("export", tmp_path, "--format", "keras", "-o", tmp_path / "out.keras")
+    assert code == 0, output

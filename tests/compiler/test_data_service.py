@@ -11,8 +11,7 @@ import tensorflow as tf
 from rich.console import Console
 
 from compiler.runner import run
-from compiler.session import RunOptions, TrainingError
-from netspec.api import compile_text
+from compiler.session import CheckedSpec, RunOptions, TrainingError
 from tests.compiler.workers import free_ports
 
 pytestmark = pytest.mark.keras
@@ -43,9 +42,9 @@ def service() -> Iterator[tuple[str, tf.data.experimental.service.WorkerServer]]
 
 
 def train(tmp_path: Path, **options: object):  # type: ignore[no-untyped-def]
-    network = compile_text(SPEC, str(tmp_path / "spec.ns"))
+    spec = CheckedSpec.of(SPEC, str(tmp_path / "spec.ns"))
     settings = RunOptions(out_dir=tmp_path / "run", **options)  # type: ignore[arg-type]
-    return run(network, SPEC, settings, Console(quiet=True))
+    return run(spec, settings, Console(quiet=True))
 
 
 @pytest.mark.slow

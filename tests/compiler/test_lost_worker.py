@@ -63,6 +63,6 @@ def test_a_killed_worker_stops_the_other_with_its_name_then_both_resume(
         assert process.returncode == 0, text[-3000:]
     assert "resuming epoch 1 at step" in outputs[0]
     result = metrics(run_dir)
-    assert result["optimizer_steps"] == EPOCHS * STEPS
-    assert result["images_seen"] == EPOCHS * STEPS * BATCH
-    assert [record["epoch"] for record in result["history"]] == list(range(1, EPOCHS + 1))
+    assert result.optimizer_steps == EPOCHS * STEPS
+    assert result.images_seen == EPOCHS * STEPS * BATCH
+    assert [epoch.epoch for epoch in result.history] == list(range(1, EPOCHS + 1))

@@ -57,3 +57,31 @@ def test_poly_schedule_is_caffes() -> None:
     assert learning_rate(0.01, schedule, 0, 60) == pytest.approx(0.01)
     assert learning_rate(0.01, schedule, 45, 60) == pytest.approx(0.01 * 0.25**0.5)
     assert learning_rate(0.01, schedule, 60, 60) == 0
+
+
+def decayed(weight_decay: float | None) -> list[float]:
+    """A weight after one AdamW step with a zero gradient: Adam's own update is zero, so
+    whatever changed it is the decay."""
+    optimizer = make_optimizer(OptimizerConfig(name="adamw", lr=0.5), 0.5, weight_decay)
+    weight = keras.Variable([1.0, -2.0], name="kernel")
+    optimizer.apply([keras.ops.zeros((2,))], [weight])
+    return [float(v) for v in keras.ops.convert_to_numpy(weight)]
+
+
+def test_weight_decay_0_turns_adamws_decay_off() -> None:
+    assert decayed(0.0) == [1.0, -2.0]
+
+
+def test_without_a_weight_decay_line_adamw_keeps_its_own_default() -> None:
+    # Keras' AdamW default, 0.004: w -= lr * 0.004 * w.
+    assert decayed(None) == pytest.approx([1.0 - 0.5 * 0.004, -2.0 + 2 * 0.5 * 0.004])
+
+
+def test_weight_decay_0_in_the_spec_reaches_the_optimizer() -> None:
+    from netspec.api import compile_text
+
+    spec = "network t\ninput 8x8x1\nclasses 2\ngap\ndense classes\ntrain:\n"
+    config = compile_text(spec + "  optimizer adamw lr=0.001\n  weight_decay 0\n").train
+    assert config.weight_decay == 0
+    assert make_optimizer(config.optimizer, 0.001, config.weight_decay).weight_decay == 0
+    assert compile_text(spec + "  optimizer adamw lr=0.001\n").train.weight_decay is None

@@ -12,8 +12,7 @@ from rich.console import Console
 
 from compiler.precise_bn import batch_norm_layers, make_recompute
 from compiler.runner import run
-from compiler.session import RunOptions
-from netspec.api import compile_text
+from compiler.session import CheckedSpec, RunOptions
 from tests.compiler.test_training import needs_fashion
 
 pytestmark = pytest.mark.keras
@@ -79,6 +78,6 @@ def test_a_new_users_default_batch_norm_spec_evaluates_as_it_trained(tmp_path: P
         "head:\n  gap\n  dense classes\n"
         "train:\n  dataset fashion_mnist\n  epochs 1\n  batch 128\n  optimizer adam lr=0.002\n"
     )
-    network = compile_text(text, str(tmp_path / "small.ns"))
-    result = run(network, text, RunOptions(out_dir=tmp_path / "run"), Console(quiet=True))
+    spec = CheckedSpec.of(text, str(tmp_path / "small.ns"))
+    result = run(spec, RunOptions(out_dir=tmp_path / "run"), Console(quiet=True))
     assert result.val_accuracy >= 0.85, result

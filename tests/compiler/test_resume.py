@@ -85,11 +85,11 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_steps_images_and_weights(
     done = resume(killed)
     assert f"resuming epoch 1 at step {step}" in done.stdout
     expected, got = metrics(tmp_path / "whole"), metrics(killed)
-    assert got["optimizer_steps"] == expected["optimizer_steps"] == EPOCHS * STEPS
-    assert got["images_seen"] == expected["images_seen"] == EPOCHS * STEPS * BATCH
+    assert got.optimizer_steps == expected.optimizer_steps == EPOCHS * STEPS
+    assert got.images_seen == expected.images_seen == EPOCHS * STEPS * BATCH
     for key in ("loss", "accuracy", "val_accuracy"):
-        assert [r[key] for r in got["history"]] == pytest.approx(
-            [r[key] for r in expected["history"]], rel=1e-5
+        assert [getattr(r, key) for r in got.history] == pytest.approx(
+            [getattr(r, key) for r in expected.history], rel=1e-5
         ), key
     for ours, theirs in zip(weights(killed), weights(tmp_path / "whole"), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
@@ -109,5 +109,5 @@ def test_sigterm_saves_a_checkpoint_and_exits_143_then_resume_finishes(tmp_path:
 
     resume(run_dir)
     result = metrics(run_dir)
-    assert result["optimizer_steps"] == EPOCHS * STEPS
-    assert [record["epoch"] for record in result["history"]] == list(range(1, EPOCHS + 1))
+    assert result.optimizer_steps == EPOCHS * STEPS
+    assert [epoch.epoch for epoch in result.history] == list(range(1, EPOCHS + 1))

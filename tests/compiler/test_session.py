@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from compiler.cli import app
 from compiler.runner import run
-from compiler.session import RunOptions, TrainingError, prepare, steps_per_epoch
+from compiler.session import CheckedSpec, RunOptions, TrainingError, prepare, steps_per_epoch
 from netspec.api import compile_text
 from tests.compiler.test_training import needs_fashion
 
@@ -22,10 +22,10 @@ QUIET = Console(quiet=True)
 
 
 def problem(text: str, tmp_path: Path, **options: object) -> TrainingError:
-    network = compile_text(text, str(tmp_path / "spec.ns"))
+    spec = CheckedSpec.of(text, str(tmp_path / "spec.ns"))
     settings = RunOptions(out_dir=tmp_path / "run", **options)  # type: ignore[arg-type]
     with pytest.raises(TrainingError) as raised:
-        run(network, text, settings, QUIET)
+        run(spec, settings, QUIET)
     (diagnostic,) = raised.value.diagnostics
     assert diagnostic.file == str(tmp_path / "spec.ns")
     return raised.value
@@ -125,17 +125,18 @@ def test_a_diverging_run_stops_on_nan(tmp_path: Path) -> None:
     assert diagnostic.code == "nan-loss" and "at epoch 1" in diagnostic.message
 
 
-def test_a_prepared_session_starts_at_zero_with_its_step_count(tmp_path: Path) -> None:
+def test_a_prepared_session_starts_at_zero_with_the_overridden_settings(tmp_path: Path) -> None:
     text = TINY + "train:\n  dataset synthetic\n  batch 16\n"
-    network = compile_text(text, "spec.ns")
-    session = prepare(network, text, RunOptions(out_dir=tmp_path / "run"), QUIET)
+    options = RunOptions(out_dir=tmp_path / "run", seed=7, epochs=3)
+    session = prepare(CheckedSpec.of(text, "spec.ns"), options, QUIET)
     assert (session.position.epoch, session.position.step, session.position.images_seen) == (
         0,
         0,
         0,
     )
     assert session.steps_per_epoch > 0 and session.global_batch == 16
-    assert (tmp_path / "run" / "spec.ns").read_text() == text
+    # What the run uses, and what its record will say: the spec's settings, overridden.
+    assert (session.config.seed, session.config.epochs, session.config.batch) == (7, 3, 16)
 
 
 def test_the_train_command_prints_the_diagnostic_at_its_line_without_a_traceback(
@@ -154,3 +155,14 @@ def test_a_bad_checkpoint_interval_is_a_usage_error(value: str) -> None:
     done = CliRunner().invoke(app, ["train", "specs/fashion_mnist.ns", "--checkpoint-every", value])
     assert done.exit_code == 2
     assert "--checkpoint-every" in done.output
+
+
+def test_a_resumed_run_goes_on_with_the_settings_it_recorded(tmp_path: Path) -> None:
+    text = TINY + "train:\n  dataset synthetic\n  batch 16\n"
+    spec = CheckedSpec.of(text, "spec.ns")
+    first = RunOptions(out_dir=tmp_path / "run", seed=7, epochs=1, steps_per_epoch=1, bn_batches=0)
+    run(spec, first, QUIET)
+    # Without --seed again: the run's seed 7, not the spec's 0; --epochs given again counts.
+    session = prepare(spec, RunOptions(out_dir=tmp_path / "run", resume=True, epochs=2), QUIET)
+    assert (session.config.seed, session.config.epochs) == (7, 2)
+    assert (session.position.epoch, len(session.history)) == (1, 1)

@@ -3,7 +3,6 @@ PNG folders (then packed), GoogLeNet on an ImageNet-shaped folder, a broken file
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from netspec.records import read_run_record
 from scripts.fashion_mnist_png import SYSTEM_IDX, write_png_folders
 from tests.compiler.test_training import metrics, needs_fashion
 from tests.compiler.workers import finish, start_workers
@@ -51,11 +51,11 @@ def test_fashion_mnist_pngs_train_through_a_folder_and_through_packed_shards(
         )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         result = metrics(run_dir)
-        assert result["history"][-1]["val_images"] == 10_000
-        assert result["val_accuracy"] >= 0.80, (kind, result["val_accuracy"])
-        record = json.loads((run_dir / "classes.json").read_text())
-        assert record["classes"][0] == "0-T-shirt_top" and len(record["classes"]) == 10
-        assert record["preprocessing"]["input"] == [28, 28, 1]
+        assert result.history[-1].val_images == 10_000
+        assert result.history[-1].val_accuracy >= 0.80, (kind, result.history[-1])
+        record = read_run_record(run_dir)
+        assert record.classes[0] == "0-T-shirt_top" and len(record.classes) == 10
+        assert record.preprocessing.input == (28, 28, 1)
 
 
 def test_googlenet_trains_on_an_imagenet_shaped_folder_with_inception_crops(
@@ -90,11 +90,11 @@ def test_googlenet_trains_on_an_imagenet_shaped_folder_with_inception_crops(
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = metrics(run_dir)
-    assert result["optimizer_steps"] == 2 and result["history"][0]["val_images"] == 4
-    record = json.loads((run_dir / "classes.json").read_text())
-    assert len(record["classes"]) == 1000
-    assert record["preprocessing"]["center_crop"] == 0.875
-    assert record["preprocessing"]["input"] == [224, 224, 3]
+    assert result.optimizer_steps == 2 and result.history[0].val_images == 4
+    record = read_run_record(run_dir)
+    assert len(record.classes) == 1000 and record.held_out is None  # val/ is the test split
+    assert record.preprocessing.center_crop == 0.875
+    assert record.preprocessing.input == (224, 224, 3)
 
 
 def test_a_broken_image_stops_training_with_its_path(tmp_path: Path) -> None:
@@ -134,5 +134,5 @@ def test_two_workers_stream_their_own_files_of_a_folder(tmp_path: Path) -> None:
     finish(start_workers((str(spec), "--out", str(tmp_path))))
     result = metrics(tmp_path)
     # 42 // 8 = 5 steps of 8 per epoch, each worker 4 a step from its own 21 files.
-    assert result["optimizer_steps"] == 10 and result["replicas"] == 2
-    assert [record["val_images"] for record in result["history"]] == [42, 42]
+    assert result.optimizer_steps == 10 and read_run_record(tmp_path).replicas == 2
+    assert [epoch.val_images for epoch in result.history] == [42, 42]
