@@ -80,8 +80,10 @@ class CheckedSpec:
     totals: Totals
 
     @classmethod
-    def of(cls, text: str, file: str = "<spec>") -> CheckedSpec:
-        checked = api.check(text, file)
+    def of(
+        cls, text: str, file: str = "<spec>", input_size: api.InputSize | None = None
+    ) -> CheckedSpec:
+        checked = api.check(text, file, input_size)
         network, report = checked.network, checked.report
         if network is None or report.totals is None or report.has_errors:
             raise NetspecError([d for d in report.diagnostics if d.is_error])

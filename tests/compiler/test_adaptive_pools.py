@@ -8,7 +8,6 @@ own size is built here through the builder, as `netspec build` builds it.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from pathlib import Path
 
@@ -20,9 +19,10 @@ from rich.console import Console
 
 from compiler.build import build_layer
 from compiler.runner import run
-from compiler.session import RunOptions
+from compiler.session import CheckedSpec, RunOptions
 from netspec import ir
-from netspec.api import compile_text, read_spec
+from netspec.api import read_spec
+from tests.compiler.test_training import metrics
 from tests.helpers import SPECS
 
 pytestmark = pytest.mark.keras
@@ -83,8 +83,7 @@ def test_the_shipped_mobilenet_trains(tmp_path: Path) -> None:
     # Its head pools `to 1x1`, which Keras' adaptive pooling cannot trace. At 32x32 (the
     # head then pools a 1x1 map) on synthetic data, two steps of 8.
     path = SPECS / "zoo" / "mobilenet.ns"
-    text = read_spec(path)
-    network = compile_text(text, str(path), (32, 32, None))
+    spec = CheckedSpec.of(read_spec(path), str(path), (32, 32, None))
     options = RunOptions(
         out_dir=tmp_path / "run",
         dataset="synthetic",
@@ -93,8 +92,8 @@ def test_the_shipped_mobilenet_trains(tmp_path: Path) -> None:
         batch_size=8,
         bn_batches=0,
     )
-    run(network, text, options, Console(record=True, width=200))
-    result = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert result["optimizer_steps"] == 2
-    assert all(np.isfinite(record["loss"]) for record in result["history"]), result["history"]
+    run(spec, options, Console(record=True, width=200))
+    result = metrics(tmp_path / "run")
+    assert result.optimizer_steps == 2
+    assert all(np.isfinite(epoch.loss) for epoch in result.history), result.history
     keras.backend.clear_session()
