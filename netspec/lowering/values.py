@@ -119,7 +119,7 @@ class Resolver:
         if not option.values:
             return True
         (value,) = option.values[:1]
-        word = value.name if isinstance(value, ast.Ref) else str(value.value)
+        word = ast.written(value)
         if word.lower() in TRUE_WORDS:
             return True
         if word.lower() in FALSE_WORDS:

@@ -31,6 +31,8 @@ EXPECTED_IN_WORDS = {
 }
 # Where the parser expects all of these, it is at the start of a statement.
 STATEMENT_STARTERS = {"CONV", "MAXPOOL", "NAME"}
+# Where the parser expects these, a value or a kernel may also start with `(` or `-`.
+VALUE_STARTERS = {"NUMBER", "KERNEL"}
 
 
 class _IndentationError(Exception):
@@ -480,6 +482,12 @@ def _describe_token(token: Token) -> str:
 
 
 def _describe_expected(expected: set[str] | frozenset[str]) -> str:
+    if set(expected) & VALUE_STARTERS:
+        # `(` and `-` start an expression or a negative number: "a number" says it.
+        expected = set(expected) - {"LPAR", "MINUS"}
+    if "_NL" in expected:
+        # A value may go on as a bare product (`w*4`); not what a finished line lacks.
+        expected = set(expected) - {"STAR"}
     if set(expected) >= STATEMENT_STARTERS:
         return "a statement (a layer such as `conv 3x3 64`, `branch:`, or a module instance)"
     words = sorted({_describe_terminal(name) for name in expected})
