@@ -90,7 +90,7 @@ class Resolver:
         if number > LARGEST_SIZE:
             raise self.fail(
                 "invalid-value",
-                f"{what} must be at most {LARGEST_SIZE:,}, {_but(value, f'{number:g}')}",
+                f"{what} must be at most {LARGEST_SIZE:,}, {_but(value, number)}",
                 value.pos,
             )
         return int(number)
@@ -102,7 +102,7 @@ class Resolver:
             bound = "[0, 1]" if upper_inclusive else "[0, 1)"
             raise self.fail(
                 "invalid-value",
-                f"{what} must be in {bound}, {_but(value, f'{number:g}')}",
+                f"{what} must be in {bound}, {_but(value, number)}",
                 value.pos,
             )
         return number
@@ -111,7 +111,7 @@ class Resolver:
         number = float(self.number(value))
         if number <= 0:
             raise self.fail(
-                "invalid-value", f"{what} must be > 0, {_but(value, f'{number:g}')}", value.pos
+                "invalid-value", f"{what} must be > 0, {_but(value, number)}", value.pos
             )
         return number
 
@@ -147,6 +147,8 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], int | float]] = {
 
 def _but(value: ast.Value, number: object) -> str:
     """The value a check rejected; an expression is named with it (`w-w` is 0)."""
+    if isinstance(number, float):
+        number = f"{number:g}"
     if isinstance(value, ast.Expr):
         return f"but `{value.text}` is {number}"
     return f"not {number}"
