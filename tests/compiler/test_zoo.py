@@ -1,13 +1,15 @@
 """The zoo specs against the networks they write, built here with weights=None (no download).
 
 Each keras.applications network is built beside its spec and both are dropped before the
-next pair, so at most two large models live at a time.
+next pair, so at most two large models live at a time. RegNet, which Keras 3 dropped, is
+tf_keras' (the TF 2.x line of keras.applications): its layers carry the same class names
+and weight layouts, so the same comparisons and the same weight sharing apply.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+import tf_keras
 
 from compiler.build import build_models, keras_name
 from netspec.api import check_file, compile_file
@@ -49,6 +52,16 @@ def measure_application(application: Callable[..., keras.Model], taps: dict[str,
         keras.backend.clear_session()
 
 
+def regnet_x002(**options: object) -> keras.Model:
+    """tf_keras' RegNetX002 without its first layer, a parameter-free 1/255 rescaling."""
+    return tf_keras.applications.RegNetX002(include_preprocessing=False, **options)
+
+
+def clear_sessions() -> None:
+    keras.backend.clear_session()
+    tf_keras.backend.clear_session()
+
+
 def by_keras_name(taps: Iterable[str]) -> dict[str, str]:
     """Our layer names -> the names our Keras build gives them."""
     return {tap: keras_name(tap) for tap in taps}
@@ -71,6 +84,7 @@ def blocks(stages: dict[int, int], ours: str, keras_layer: str) -> dict[str, str
 
 
 RESNET_BLOCKS = {2: 3, 3: 4, 4: 6, 5: 3}
+REGNET_X002_BLOCKS = {0: 1, 1: 1, 2: 4, 3: 7}
 MOBILENET_V2_ADDS = {2, 4, 5, 7, 8, 9, 11, 12, 14, 15}
 
 # Spec layer -> the application's layer holding the same tensor (or one of its shape where
@@ -121,6 +135,17 @@ TAPS: dict[str, tuple[Callable[..., keras.Model], dict[str, str]]] = {
             "stage7/conv1": "out_relu",
         },
     ),
+    "regnetx_002": (
+        regnet_x002,
+        {
+            "stem/conv1": "regnetx002_stem_relu",
+            **{
+                f"s{stage}_b{block}": f"regnetx002_Stage_{stage}_XBlock_{block}_exit_relu"
+                for stage, count in REGNET_X002_BLOCKS.items()
+                for block in range(count)
+            },
+        },
+    ),
     "densenet121": (
         keras.applications.DenseNet121,
         {
@@ -149,7 +174,7 @@ def random_weights(layer: keras.Layer, rng: np.random.Generator) -> list[np.ndar
     values = []
     for weight in layer.weights:
         shape = tuple(weight.shape)
-        if "variance" in weight.path:
+        if "variance" in weight.name:
             values.append(rng.uniform(0.5, 1.5, shape))
         elif len(shape) > 1:
             values.append(rng.normal(size=shape) / math.sqrt(math.prod(shape[:-1])))
@@ -158,25 +183,48 @@ def random_weights(layer: keras.Layer, rng: np.random.Generator) -> list[np.ndar
     return [value.astype("float32") for value in values]
 
 
+def producer(layer: keras.Layer) -> keras.Layer | None:
+    """The nearest layer with weights on the single path into `layer`; None past a merge."""
+    while True:
+        inputs = layer.input
+        if isinstance(inputs, (list, tuple)):
+            return None
+        # _keras_history: (layer, node, tensor) in tf_keras, (operation, node, tensor) in Keras 3
+        parent = inputs._keras_history[0]
+        if parent is layer or type(parent).__name__ == "InputLayer":
+            return None
+        if parent.weights:
+            return parent
+        layer = parent
+
+
 def share_random_weights(reference: keras.Model, ours: keras.Model) -> None:
     """Give both models the same random weights, pairing the layers that hold weights.
 
-    Layers pair by class and weight shapes, the n-th of a kind in one model's topological
-    order with the n-th in the other's: the two orders differ only where Keras sorts the
-    branches of a block differently.
+    Layers pair by class and weight shapes. A layer fed (through layers without weights) by
+    a paired layer pairs with the one its partner feeds, so a batch norm follows its conv
+    however Keras orders a block's branches; the others pair the n-th of a kind in one
+    model's topological order with the n-th in the other's.
     """
-    waiting: dict[tuple[str, tuple[Shape, ...]], deque[keras.Layer]] = defaultdict(deque)
+    waiting: dict[tuple[str, tuple[Shape, ...]], list[keras.Layer]] = defaultdict(list)
     for layer in ours.layers:
         if layer.weights:
             waiting[signature(layer)].append(layer)
+    partners: dict[int, keras.Layer] = {}
     rng = np.random.default_rng(0)
     for layer in reference.layers:
         if layer.weights:
             queue = waiting[signature(layer)]
             assert queue, f"no layer of ours matches {layer.name}: {signature(layer)}"
+            fed_by = producer(layer)
+            wanted = None if fed_by is None else partners[id(fed_by)]
+            fed_alike = [m for m in queue if wanted is not None and producer(m) is wanted]
+            mate = (fed_alike or queue)[0]
+            queue.remove(mate)
+            partners[id(layer)] = mate
             values = random_weights(layer, rng)
             layer.set_weights(values)
-            queue.popleft().set_weights(values)
+            mate.set_weights(values)
     assert not any(waiting.values()), "layers of ours left without a counterpart"
 
 
@@ -203,7 +251,7 @@ def test_spec_equals_the_keras_application(spec: str) -> None:
             atol=1e-4,
         )
     finally:
-        keras.backend.clear_session()
+        clear_sessions()
     totals = check_file(path).totals
     assert totals is not None
     assert totals.params == expected.params
@@ -235,6 +283,7 @@ def test_se_inception_v3_is_inception_v3_with_an_se_block_after_every_module() -
     [
         ("squeezenet1_1", 1_235_496, 1_235_496, 0, 0),
         ("googlenet_torchvision", 6_624_904, 13_004_888, 7_280, 256),
+        ("resnext50_32x4d", 25_028_904, 25_028_904, 34_112, 0),
     ],
 )
 def test_torchvision_networks_build_to_torchvisions_count(
