@@ -24,6 +24,9 @@ KERAS_APPLICATIONS = {
     "mobilenet_v2": 3_538_984,
     "densenet121": 8_062_504,
     "vgg16": 138_357_544,
+    "efficientnet_b0": 5_330_571,
+    "mobilenet_v3_small": 2_554_968,
+    "convnext_tiny": 28_589_128,
 }
 
 # tf_keras 2.21 (keras.applications of the TF 2.x line; Keras 3 has no RegNet),
