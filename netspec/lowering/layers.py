@@ -173,14 +173,7 @@ def _pad(statement: ast.LayerStmt, resolver: Resolver) -> tuple[int, int, int, i
             "pad takes one size, or four: top, bottom, left, right (`pad 0,1,0,1`)",
             statement.pos,
         )
-    sizes = []
-    for value in values:
-        number = resolver.number(value)
-        if (isinstance(number, float) and not number.is_integer()) or number < 0:
-            raise resolver.fail(
-                "invalid-value", f"a pad must be a whole number >= 0, not {number}", value.pos
-            )
-        sizes.append(int(number))
+    sizes = [resolver.whole(value, "a pad", least=0) for value in values]
     top, bottom, left, right = sizes * 4 if len(sizes) == 1 else sizes
     return top, bottom, left, right
 

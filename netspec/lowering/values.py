@@ -80,11 +80,14 @@ class Resolver:
         return result
 
     def positive_int(self, value: ast.Value, what: str) -> int:
+        return self.whole(value, what, least=1)
+
+    def whole(self, value: ast.Value, what: str, *, least: int) -> int:
         number = self.number(value)
-        if (isinstance(number, float) and not number.is_integer()) or number < 1:
+        if (isinstance(number, float) and not number.is_integer()) or number < least:
             raise self.fail(
                 "invalid-value",
-                f"{what} must be a whole number >= 1, {_but(value, number)}",
+                f"{what} must be a whole number >= {least}, {_but(value, number)}",
                 value.pos,
             )
         if number > LARGEST_SIZE:

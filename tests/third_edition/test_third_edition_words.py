@@ -159,6 +159,9 @@ def test_an_expression_that_is_not_a_width_names_itself_and_its_value() -> None:
         ("dropout (w-7)", 11, "a dropout rate must be in [0, 1), but `w-7` is 1"),
         ("rescale 1/(w-w)", 11, "`1/(w-w)` divides by zero"),
         ("layerscale (k)", 15, "a layer scale's initial value must be > 0, not 0"),
+        ("pad (w-9)", 7, "a pad must be a whole number >= 0, but `w-9` is -1"),
+        ("maxpool to (k)x(4)", 15, "a grid side must be a whole number >= 1, not 0"),
+        ("repeat (k):\n    conv 1x1 8", 11, "a repeat count must be a whole number >= 1, not 0"),
     ],
 )
 def test_a_value_that_cannot_stand_is_an_invalid_value(
