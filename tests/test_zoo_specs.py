@@ -24,7 +24,14 @@ KERAS_APPLICATIONS = {
     "mobilenet_v2": 3_538_984,
     "densenet121": 8_062_504,
     "vgg16": 138_357_544,
+    "efficientnet_b0": 5_330_571,
+    "mobilenet_v3_small": 2_554_968,
+    "convnext_tiny": 28_589_128,
 }
+
+# tf_keras 2.21 (keras.applications of the TF 2.x line; Keras 3 has no RegNet),
+# RegNetX002(weights=None), include_top=True, 1000 classes: model.count_params().
+TF_KERAS_APPLICATIONS = {"regnetx_002": 2_705_640}
 
 # titu1994/keras-squeeze-excite-network, se_inception_v3.py: InceptionV3 (23,851,784 in
 # keras.applications) with squeeze_excite_block(ratio=16), two dense layers without bias,
@@ -40,11 +47,20 @@ def test_every_zoo_spec_checks_without_diagnostics(path: Path) -> None:
 
 
 def test_every_zoo_spec_has_a_reference_count_here() -> None:
-    counted = {*KERAS_APPLICATIONS, "se_inception_v3", "squeezenet1_1", "googlenet_torchvision"}
+    counted = {
+        *KERAS_APPLICATIONS,
+        *TF_KERAS_APPLICATIONS,
+        "se_inception_v3",
+        "squeezenet1_1",
+        "googlenet_torchvision",
+        "resnext50_32x4d",
+    }
     assert {path.stem for path in ZOO_SPECS} == counted
 
 
-@pytest.mark.parametrize(("name", "params"), KERAS_APPLICATIONS.items())
+@pytest.mark.parametrize(
+    ("name", "params"), {**KERAS_APPLICATIONS, **TF_KERAS_APPLICATIONS}.items()
+)
 def test_keras_application_counts(name: str, params: int) -> None:
     totals = check_file(Path("specs/zoo") / f"{name}.ns").totals
     assert totals is not None
@@ -73,6 +89,16 @@ def test_googlenet_torchvision_in_both_conventions() -> None:
     assert totals.trainable_params == 6_624_904
     assert totals.params == 6_624_904 + 2 * 7_280
     assert totals.params_with_aux == 13_004_888 + 2 * (7_280 + 256)
+
+
+# torchvision 0.29.1 resnext50_32x4d(): 25,028,904 as sum(p.numel()), with 34,112 batch-norm
+# channels (64 in the stem; per bottleneck its width twice and its output, 128-128-256 ..
+# 1024-1024-2048 over 3, 4, 6, 3 blocks; and the four downsamples' 256 .. 2048).
+def test_resnext50_32x4d_in_both_conventions() -> None:
+    totals = check_file(Path("specs/zoo/resnext50_32x4d.ns")).totals
+    assert totals is not None
+    assert totals.trainable_params == 25_028_904
+    assert totals.params == 25_028_904 + 2 * 34_112
 
 
 # torchvision's googlenet on a 1x3x82x82 input (forward hooks in the same venv): its

@@ -1,20 +1,24 @@
 """The zoo specs against the networks they write, built here with weights=None (no download).
 
 Each keras.applications network is built beside its spec and both are dropped before the
-next pair, so at most two large models live at a time.
+next pair, so at most two large models live at a time. RegNet, which Keras 3 dropped, is
+tf_keras' (the TF 2.x line of keras.applications): its layers carry the same class names
+and weight layouts, so the same comparisons and the same weight sharing apply.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import tf_keras
 
 from compiler.build import build_models
 from netspec.api import check_file, compile_file
@@ -50,6 +54,16 @@ def measure_application(application: Callable[..., keras.Model], taps: dict[str,
         keras.backend.clear_session()
 
 
+def regnet_x002(**options: object) -> keras.Model:
+    """tf_keras' RegNetX002 without its first layer, a parameter-free 1/255 rescaling."""
+    return tf_keras.applications.RegNetX002(include_preprocessing=False, **options)
+
+
+def clear_sessions() -> None:
+    keras.backend.clear_session()
+    tf_keras.backend.clear_session()
+
+
 def by_keras_name(taps: Iterable[str]) -> dict[str, str]:
     """Our layer names -> the names our Keras build gives them."""
     return {tap: keras_name(tap) for tap in taps}
@@ -62,16 +76,21 @@ def measure_spec(path: Path, taps: Iterable[str]) -> Measured:
         keras.backend.clear_session()
 
 
-def blocks(stages: dict[int, int], ours: str, keras_layer: str) -> dict[str, str]:
-    """Stage -> block count as names: `ours` and `keras_layer` are formatted with s and b."""
+def blocks(stages: dict[int, int], ours: str, keras_layer: str, first: int = 1) -> dict[str, str]:
+    """Stage -> block count as names, blocks numbered from `first`: formatted with s and b."""
     return {
         ours.format(s=stage, b=block): keras_layer.format(s=stage, b=block)
         for stage, count in stages.items()
-        for block in range(1, count + 1)
+        for block in range(first, first + count)
     }
 
 
 RESNET_BLOCKS = {2: 3, 3: 4, 4: 6, 5: 3}
+EFFICIENTNET_B0_BLOCKS = {2: 2, 3: 2, 4: 3, 5: 3, 6: 4, 7: 1}
+EFFICIENTNET_B0_ADDS = {"2b", "3b", "4b", "4c", "5b", "5c", "6b", "6c", "6d"}
+MOBILENET_V3_SMALL_ADDS = {4, 5, 7, 9, 10}
+CONVNEXT_TINY_BLOCKS = {0: 3, 1: 3, 2: 9, 3: 3}
+REGNET_X002_BLOCKS = {0: 1, 1: 1, 2: 4, 3: 7}
 MOBILENET_V2_ADDS = {2, 4, 5, 7, 8, 9, 11, 12, 14, 15}
 
 # Spec layer -> the application's layer holding the same tensor (or one of its shape where
@@ -122,6 +141,73 @@ TAPS: dict[str, tuple[Callable[..., keras.Model], dict[str, str]]] = {
             "stage7/conv1": "out_relu",
         },
     ),
+    "efficientnet_b0": (
+        keras.applications.EfficientNetB0,
+        {
+            "stem/conv1": "stem_activation",
+            "block1a_se": "block1a_se_excite",
+            "stem/conv2": "block1a_project_bn",
+            **{
+                f"block{block}": f"block{block}_add"
+                if block in EFFICIENTNET_B0_ADDS
+                else f"block{block}_project_bn"
+                for block in (
+                    f"{stage}{chr(ord('a') + i)}"
+                    for stage, count in EFFICIENTNET_B0_BLOCKS.items()
+                    for i in range(count)
+                )
+            },
+            "stage7/conv1": "top_activation",
+        },
+    ),
+    "mobilenet_v3_small": (
+        # Without input_shape the application takes any grid (None x None).
+        functools.partial(keras.applications.MobileNetV3Small, input_shape=(224, 224, 3)),
+        {
+            "stem/conv1": "conv_bn",
+            "expanded_conv_se": "expanded_conv_squeeze_excite_mul",
+            "stage56/conv1": "expanded_conv_project_bn",
+            "stage28/conv2": "expanded_conv_1_project_bn",
+            "stage28/g1/add": "expanded_conv_2_add",
+            **{
+                f"expanded_conv_{i}": f"expanded_conv_{i}_add"
+                if i in MOBILENET_V3_SMALL_ADDS
+                else f"expanded_conv_{i}_project_bn"
+                for i in range(3, 11)
+            },
+            "stage7/conv1": "conv_1_bn",
+            "head/conv1": "conv_2",
+        },
+    ),
+    # ImageNet's mean and variance, which the preprocessing divides by, are constants there
+    # where `normalize` holds weights; the spec leaves them out, as the count does.
+    "convnext_tiny": (
+        functools.partial(keras.applications.ConvNeXtTiny, include_preprocessing=False),
+        {
+            "stem/layernorm1": "convnext_tiny_stem",
+            **{f"stage{i}/conv1": f"convnext_tiny_downsampling_block_{i - 1}" for i in (1, 2, 3)},
+            # Keras leaves a block's sum unnamed; its residual branch has the same shape.
+            **blocks(
+                CONVNEXT_TINY_BLOCKS,
+                "stage_{s}_block_{b}",
+                "convnext_tiny_stage_{s}_block_{b}_identity",
+                first=0,
+            ),
+            "head/layernorm1": "convnext_tiny_head_layernorm",
+        },
+    ),
+    "regnetx_002": (
+        regnet_x002,
+        {
+            "stem/conv1": "regnetx002_stem_relu",
+            **blocks(
+                REGNET_X002_BLOCKS,
+                "s{s}_b{b}",
+                "regnetx002_Stage_{s}_XBlock_{b}_exit_relu",
+                first=0,
+            ),
+        },
+    ),
     "densenet121": (
         keras.applications.DenseNet121,
         {
@@ -146,38 +232,73 @@ def signature(layer: keras.Layer) -> tuple[str, tuple[Shape, ...]]:
 
 
 def random_weights(layer: keras.Layer, rng: np.random.Generator) -> list[np.ndarray]:
-    """Weights that keep activations near 1 through a deep net: kernels scaled by fan-in."""
+    """Weights that keep activations near 1 through a deep net: kernels scaled by fan-in.
+
+    Each in its weight's own dtype: Normalization counts its samples in an integer.
+    """
     values = []
     for weight in layer.weights:
         shape = tuple(weight.shape)
-        if "variance" in weight.path:
-            values.append(rng.uniform(0.5, 1.5, shape))
+        if "variance" in weight.name:
+            value = rng.uniform(0.5, 1.5, shape)
         elif len(shape) > 1:
-            values.append(rng.normal(size=shape) / math.sqrt(math.prod(shape[:-1])))
+            value = rng.normal(size=shape) / math.sqrt(math.prod(shape[:-1]))
         else:
-            values.append(rng.normal(size=shape) * 0.1)
-    return [value.astype("float32") for value in values]
+            value = rng.normal(size=shape) * 0.1
+        values.append(value.astype(np.asarray(weight).dtype))
+    return values
+
+
+def producer(layer: keras.Layer) -> keras.Layer | None:
+    """The nearest layer with weights on the single path into `layer`; None past a merge."""
+    while True:
+        inputs = layer.input
+        if isinstance(inputs, (list, tuple)):
+            return None
+        # _keras_history: (layer, node, tensor) in tf_keras, (operation, node, tensor) in Keras 3
+        parent = inputs._keras_history[0]
+        if parent is layer or type(parent).__name__ == "InputLayer":
+            return None
+        if getattr(parent, "weights", None):  # an operation (ConvNeXt's `+`) holds none
+            return parent
+        layer = parent
+
+
+def weighted_layers(model: keras.Model) -> Iterator[keras.Layer]:
+    """The layers holding weights, in order, those of nested models (ConvNeXt's stem) included."""
+    for layer in model.layers:
+        if isinstance(layer, (keras.Model, tf_keras.Model)):
+            yield from weighted_layers(layer)
+        elif layer.weights:
+            yield layer
 
 
 def share_random_weights(reference: keras.Model, ours: keras.Model) -> None:
     """Give both models the same random weights, pairing the layers that hold weights.
 
-    Layers pair by class and weight shapes, the n-th of a kind in one model's topological
-    order with the n-th in the other's: the two orders differ only where Keras sorts the
-    branches of a block differently.
+    Layers pair by class and weight shapes. A layer fed (through layers without weights) by
+    a paired layer pairs with the one its partner feeds, so a batch norm follows its conv
+    however Keras orders a block's branches; the others pair the n-th of a kind in one
+    model's topological order with the n-th in the other's.
     """
-    waiting: dict[tuple[str, tuple[Shape, ...]], deque[keras.Layer]] = defaultdict(deque)
-    for layer in ours.layers:
-        if layer.weights:
-            waiting[signature(layer)].append(layer)
+    waiting: dict[tuple[str, tuple[Shape, ...]], list[keras.Layer]] = defaultdict(list)
+    for layer in weighted_layers(ours):
+        waiting[signature(layer)].append(layer)
+    partners: dict[int, keras.Layer] = {}
     rng = np.random.default_rng(0)
-    for layer in reference.layers:
-        if layer.weights:
-            queue = waiting[signature(layer)]
-            assert queue, f"no layer of ours matches {layer.name}: {signature(layer)}"
-            values = random_weights(layer, rng)
-            layer.set_weights(values)
-            queue.popleft().set_weights(values)
+    for layer in weighted_layers(reference):
+        queue = waiting[signature(layer)]
+        assert queue, f"no layer of ours matches {layer.name}: {signature(layer)}"
+        fed_by = producer(layer)
+        # A nested model (ConvNeXt's stem) feeding a layer is no one's partner: order decides.
+        wanted = None if fed_by is None else partners.get(id(fed_by))
+        fed_alike = [m for m in queue if wanted is not None and producer(m) is wanted]
+        mate = (fed_alike or queue)[0]
+        queue.remove(mate)
+        partners[id(layer)] = mate
+        values = random_weights(layer, rng)
+        layer.set_weights(values)
+        mate.set_weights(values)
     assert not any(waiting.values()), "layers of ours left without a counterpart"
 
 
@@ -204,7 +325,7 @@ def test_spec_equals_the_keras_application(spec: str) -> None:
             atol=1e-4,
         )
     finally:
-        keras.backend.clear_session()
+        clear_sessions()
     totals = check_file(path).totals
     assert totals is not None
     assert totals.params == expected.params
@@ -236,6 +357,7 @@ def test_se_inception_v3_is_inception_v3_with_an_se_block_after_every_module() -
     [
         ("squeezenet1_1", 1_235_496, 1_235_496, 0, 0),
         ("googlenet_torchvision", 6_624_904, 13_004_888, 7_280, 256),
+        ("resnext50_32x4d", 25_028_904, 25_028_904, 34_112, 0),
     ],
 )
 def test_torchvision_networks_build_to_torchvisions_count(
