@@ -411,7 +411,9 @@ def _describe_token(token: Token) -> str:
 
 
 def _describe_expected(expected: set[str] | frozenset[str]) -> str:
-    if set(expected) >= STATEMENT_STARTERS:
+    # After an instance's word anything goes, which says nothing: name what belongs there.
+    expected = set(expected) - {"STRAY_MARK"}
+    if expected >= STATEMENT_STARTERS:
         return "a statement (a layer such as `conv 3x3 64`, `branch:`, or a module instance)"
     words = sorted({_describe_terminal(name) for name in expected})
     if len(words) == 1:
