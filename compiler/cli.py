@@ -57,7 +57,7 @@ def parse_checkpoint_every(value: str) -> tuple[int | None, float | None]:
 
 def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, str]:
     """The checked network, or the diagnostics and exit 1: nothing half-valid reaches Keras."""
-    from netspec.render import print_diagnostics
+    from netspec.render import print_diagnostics, print_diagnostics_notes_counted
 
     try:
         text = api.read_spec(spec)
@@ -65,9 +65,10 @@ def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, str]:
     except api.NetspecError as exc:
         print_diagnostics(out, exc.diagnostics, locals().get("text"))
         raise typer.Exit(1) from None
-    # The spec's warnings too, as `check` prints them (`# allow:` honoured), before the work.
+    # The spec's warnings too, as `check` prints them (`# allow:` honoured), before the work;
+    # its notes counted in one line.
     report = api.check_text(text, str(spec))
-    print_diagnostics(out, report.diagnostics, text)
+    print_diagnostics_notes_counted(out, report.diagnostics, text, str(spec))
     if report.has_errors:
         raise typer.Exit(1)
     return network, text
