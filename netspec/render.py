@@ -363,7 +363,7 @@ def sweep_table(reports: list[Report]) -> Table:
         "errors / warnings",
         *[
             f"{sum(d.is_error for d in r.diagnostics)} / "
-            f"{sum(not d.is_error for d in r.diagnostics)}"
+            f"{sum(d.severity is Severity.warning for d in r.diagnostics)}"
             for r in reports
         ],
     )

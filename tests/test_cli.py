@@ -100,6 +100,8 @@ def test_notes_are_printed_and_counted_but_never_fail_strict(write) -> None:
     sarif = json.loads(exits(netspec("check", path, "--format", "sarif"), 0))
     (result,) = sarif["runs"][0]["results"]
     assert (result["ruleId"], result["level"]) == ("bottleneck", "note")
+    sweep = exits(netspec("check", path, "--input", "32,64", "--strict"), 0)
+    assert table_row(sweep, "errors / warnings") == ["errors / warnings", "0 / 0", "0 / 0"]
 
 
 def test_a_diagnostic_is_coloured_by_its_fields_whatever_the_path_holds() -> None:
