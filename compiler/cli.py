@@ -60,7 +60,7 @@ def parse_checkpoint_every(value: str) -> tuple[int | None, float | None]:
 def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, Totals, str]:
     """The checked network and its totals, parsed and analysed once, or the diagnostics and
     exit 1: nothing half-valid reaches Keras."""
-    from netspec.render import print_diagnostics
+    from netspec.render import print_diagnostics, print_diagnostics_notes_counted
 
     try:
         text = api.read_spec(spec)
@@ -69,8 +69,9 @@ def _compile_or_exit(spec: Path, out: Console) -> tuple[api.Network, Totals, str
         raise typer.Exit(1) from None
     checked = api.check(text, str(spec))
     network, report = checked.network, checked.report
-    # The spec's warnings too, as `check` prints them (`# allow:` honoured), before the work.
-    print_diagnostics(out, report.diagnostics, text)
+    # The spec's warnings too, as `check` prints them (`# allow:` honoured), before the work;
+    # its notes counted in one line.
+    print_diagnostics_notes_counted(out, report.diagnostics, text, str(spec))
     if network is None or report.totals is None or report.has_errors:
         raise typer.Exit(1)
     return network, report.totals, text

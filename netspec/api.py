@@ -12,7 +12,7 @@ from netspec.analysis.analyse import analyse
 from netspec.analysis.report import Report
 from netspec.diagnostics import Diagnostic, NetspecError, error
 from netspec.ir import Network
-from netspec.lowering import lower
+from netspec.lowering import lower, lower_as_far_as_possible
 from netspec.syntax import ast
 from netspec.syntax.parser import parse
 
@@ -108,9 +108,17 @@ def check(text: str, file: str = "<spec>", input_size: InputSize | None = None) 
     try:
         with _not_too_deep(text, file):
             spec = parse(text, file)
-            network = lower(spec, file, input_size)
+            network, problems = lower_as_far_as_possible(spec, file, input_size)
     except NetspecError as exc:
         return Checked(text, spec, None, _unchecked(file, input_size, exc.diagnostics))
+    if problems:
+        # What did lower is analysed too, so one run says every error it can; the analysis
+        # skips whatever a failed statement feeds, so one mistake is one error.
+        found = analyse(network).diagnostics if network is not None else ()
+        everything = sorted(dict.fromkeys((*problems, *found)), key=lambda d: (d.line, d.column))
+        kept = tuple(d for d in everything if not _allowed(d, text))
+        return Checked(text, spec, None, _unchecked(file, input_size, kept))
+    assert network is not None
     report = analyse(network)
     kept = tuple(d for d in report.diagnostics if not _allowed(d, text))
     if kept != report.diagnostics:

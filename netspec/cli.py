@@ -3,8 +3,8 @@
 The backend's commands (build, train, export, ...) live in `compiler/cli.py`; `main` mounts
 every `netspec.commands` entry point, so this module never imports the compiler.
 
-Exit codes: 0 success (warnings allowed), 1 a spec has errors (or warnings under --strict);
-2 usage error. The backend adds its own (compiler/cli.py).
+Exit codes: 0 success (warnings allowed), 1 a spec has errors (or warnings, not notes, under
+--strict); 2 usage error. The backend adds its own (compiler/cli.py).
 """
 
 from __future__ import annotations
@@ -98,7 +98,9 @@ def check(
             rich_help_panel="Output",
         ),
     ] = False,
-    strict: Annotated[bool, typer.Option(help="Fail (exit 1) on warnings too.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Fail (exit 1) on warnings too (never on notes).")
+    ] = False,
     input_size: Annotated[
         str | None,
         typer.Option(

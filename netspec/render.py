@@ -14,7 +14,7 @@ from rich.text import Text
 
 from netspec.analysis.report import LayerReport, Report
 from netspec.analysis.torchsummary import inference_sizes, training_sizes
-from netspec.diagnostics import Diagnostic
+from netspec.diagnostics import Diagnostic, Severity
 from netspec.pinpoint import locate
 
 if TYPE_CHECKING:
@@ -250,6 +250,20 @@ def print_diagnostics(
             console.print(Text(place.hint_line, style="cyan"), highlight=False, soft_wrap=True)
 
 
+def print_diagnostics_notes_counted(
+    console: Console, diagnostics: tuple[Diagnostic, ...], text: str | None, file: str
+) -> None:
+    """What `build` and `train` say before their work: errors and warnings in full, and the
+    notes (advice, which `check` prints each of) in one line."""
+    print_diagnostics(console, [d for d in diagnostics if d.severity is not Severity.note], text)
+    if notes := notes_count(diagnostics):
+        console.print(
+            f"{file}: {notes} design note(s); `netspec check {file}` shows them",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def highlighted(source: str) -> Text:
     """A spec line coloured by the netspec lexer; only for terminals, so that piped output
     (and Pygments' import) is left out where nobody sees colours."""
@@ -261,6 +275,10 @@ def highlighted(source: str) -> Text:
     text = syntax.highlight(source)
     text.rstrip_end(len(source))  # Syntax ends the line with a newline the console adds
     return text
+
+
+def notes_count(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> int:
+    return sum(d.severity is Severity.note for d in diagnostics)
 
 
 def print_report(
@@ -284,8 +302,10 @@ def print_report(
         console.print(line, highlight=False)
     print_diagnostics(errors_console, report.diagnostics, text, context=context)
     errors = sum(d.is_error for d in report.diagnostics)
-    warnings = len(report.diagnostics) - errors
+    warnings = sum(d.severity is Severity.warning for d in report.diagnostics)
     verdict = "ok" if not report.diagnostics else f"{errors} error(s), {warnings} warning(s)"
+    if notes := notes_count(report.diagnostics):
+        verdict += f", {notes} note(s)"
     style = "red" if errors else ("yellow" if warnings else "green")
     where = f"{report.file} ({context})" if context else report.file
     errors_console.print(Text(f"{where}: {verdict}", style=f"bold {style}"), soft_wrap=True)
@@ -347,7 +367,7 @@ def sweep_table(reports: list[Report]) -> Table:
         "errors / warnings",
         *[
             f"{sum(d.is_error for d in r.diagnostics)} / "
-            f"{sum(not d.is_error for d in r.diagnostics)}"
+            f"{sum(d.severity is Severity.warning for d in r.diagnostics)}"
             for r in reports
         ],
     )

@@ -82,11 +82,26 @@ def test_errors_exit_1_with_a_pinpoint(write) -> None:
 
 
 def test_warnings_pass_unless_strict(write) -> None:
-    path = write("conv 3x3 64\nconv 1x1 4\n" + CLASSIFIER)
-    assert "warning[bottleneck]" in exits(netspec("check", path), 0)
-    assert "warning[bottleneck]" in exits(netspec("check", path, "--strict"), 1)
+    path = write("conv 40x40 8\n" + CLASSIFIER)
+    assert "warning[window-exceeds-map]" in exits(netspec("check", path), 0)
+    assert "warning[window-exceeds-map]" in exits(netspec("check", path, "--strict"), 1)
     clean = write("conv 3x3 16\n" + CLASSIFIER, "clean.ns")
     exits(netspec("check", clean, "--strict"), 0)
+
+
+def test_notes_are_printed_and_counted_but_never_fail_strict(write) -> None:
+    # A bottleneck on a network without Inception-style modules: advice, not a fault.
+    path = write("conv 3x3 64\nconv 1x1 4\n" + CLASSIFIER)
+    output = exits(netspec("check", path, "--strict", "--no-layers"), 0)
+    assert f"{path}:5:1: note[bottleneck]" in output
+    assert f"{path}: 0 error(s), 0 warning(s), 1 note(s)" in output
+    (report,) = reports_of(exits(netspec("check", path, "--json", "--strict"), 0))
+    assert [(d["code"], d["severity"]) for d in report["diagnostics"]] == [("bottleneck", "note")]
+    sarif = json.loads(exits(netspec("check", path, "--format", "sarif"), 0))
+    (result,) = sarif["runs"][0]["results"]
+    assert (result["ruleId"], result["level"]) == ("bottleneck", "note")
+    sweep = exits(netspec("check", path, "--input", "32,64", "--strict"), 0)
+    assert table_row(sweep, "errors / warnings") == ["errors / warnings", "0 / 0", "0 / 0"]
 
 
 def test_a_diagnostic_is_coloured_by_its_fields_whatever_the_path_holds() -> None:

@@ -41,7 +41,7 @@ def assert_inside(report: Report, text: str, file: str) -> None:
     lines = text.split("\n")
     for diagnostic in report.diagnostics:
         assert diagnostic.code and diagnostic.message
-        assert diagnostic.severity in (Severity.error, Severity.warning)
+        assert diagnostic.severity in (Severity.error, Severity.warning, Severity.note)
         if diagnostic.line == 0:
             assert diagnostic.code in FILE_LEVEL and diagnostic.column == 0, diagnostic
             continue

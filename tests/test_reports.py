@@ -51,7 +51,7 @@ def test_stdout_has_the_table_and_no_diagnostics(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "warning[bottleneck]" in result.stderr and "warning[" not in result.stdout
+    assert "note[bottleneck]" in result.stderr and "note[" not in result.stdout
     assert "conv1" in result.stdout and "parameters" in result.stdout
 
 

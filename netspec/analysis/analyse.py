@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from netspec.analysis.lints import design_lints, label
+from netspec.analysis.advice import design_advice
+from netspec.analysis.lints import advice_warnings, collapse_warnings, label
 from netspec.analysis.names import keras_name_clashes
 from netspec.analysis.report import (
     BYTES_PER_FLOAT32,
@@ -114,7 +115,8 @@ def analyse(network: Network) -> Report:
     problems += _head_problems(network, facts) + keras_name_clashes(network)
     # A broken aux head should not hide what the main network does at this input size.
     if all(layer.name in facts for layer in network.inference_layers):
-        problems += design_lints(network, facts)
+        problems += collapse_warnings(network, facts)
+        problems += design_advice(network, advice_warnings(network, facts))
     layers = tuple(
         LayerReport.model_construct(
             name=layer.name,

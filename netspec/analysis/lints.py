@@ -37,11 +37,15 @@ def label(layer: LayerBase) -> str:
     return layer.part_of or layer.name
 
 
-def _names(layers: Sequence[LayerBase]) -> str:
-    labels = list(dict.fromkeys(label(layer) for layer in layers))
-    shown = ", ".join(labels[:LISTED_NAMES])
-    more = len(labels) - LISTED_NAMES
+def listed(names: Sequence[str]) -> str:
+    """The first few names, and how many more."""
+    shown = ", ".join(names[:LISTED_NAMES])
+    more = len(names) - LISTED_NAMES
     return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _names(layers: Sequence[LayerBase]) -> str:
+    return listed(list(dict.fromkeys(label(layer) for layer in layers)))
 
 
 def _spatial_trunk(network: Network, facts: dict[str, Facts]) -> list[LayerBase]:
@@ -266,10 +270,11 @@ def factorization_warnings(network: Network, facts: dict[str, Facts]) -> list[Di
     return found
 
 
-def design_lints(network: Network, facts: dict[str, Facts]) -> list[Diagnostic]:
+def advice_warnings(network: Network, facts: dict[str, Facts]) -> list[Diagnostic]:
+    """The Inception papers' design principles, each finding as it is found: `advice` says
+    them once per module and weighs them for the network."""
     return (
-        collapse_warnings(network, facts)
-        + bottleneck_warnings(network, facts)
+        bottleneck_warnings(network, facts)
         + receptive_field_warnings(network, facts)
         + factorization_warnings(network, facts)
     )

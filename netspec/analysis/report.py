@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from netspec.diagnostics import Diagnostic
+from netspec.diagnostics import Diagnostic, Severity
 
 BYTES_PER_FLOAT32 = 4
 
@@ -121,4 +121,5 @@ class Report(Frozen):
 
     @property
     def has_warnings(self) -> bool:
-        return any(not d.is_error for d in self.diagnostics)
+        """Warnings, not notes: a note is advice, and never fails `--strict`."""
+        return any(d.severity is Severity.warning for d in self.diagnostics)

@@ -23,10 +23,27 @@ def lower(
 
     `input_override` replaces the spec's input size; a channel count of None keeps the spec's.
     """
+    network, problems = lower_as_far_as_possible(spec, file, input_override)
+    if problems:
+        raise NetspecError(problems)
+    assert network is not None
+    return network
+
+
+def lower_as_far_as_possible(
+    spec: ast.Spec, file: str, input_override: tuple[int, int, int | None] | None = None
+) -> tuple[Network | None, list[Diagnostic]]:
+    """Expand a parsed spec; return every error found, in source order, and the network as
+    far as it lowered (None if there is nothing to analyse: a failed header, no layers),
+    so that `check` can analyse the rest.
+
+    A statement that failed leaves a hole (`UNKNOWN`) where its output would be: such a
+    network has layers without all their inputs, and must not leave `check`.
+    """
     problems: list[Diagnostic] = []
     header = _header(spec, file, problems)
     if header is None:
-        raise NetspecError(problems)
+        return None, problems
     network_stmt, input_stmt, classes_stmt = header
     classes = int(classes_stmt.number.value)
     height, width, channels = input_stmt.height, input_stmt.width, input_stmt.channels
@@ -35,16 +52,15 @@ def lower(
         channels = input_override[2] or channels
         if not 1 <= min(height, width, channels) <= max(height, width, channels) <= LARGEST_SIZE:
             pos = input_stmt.pos
-            raise NetspecError(
-                error(
-                    "invalid-value",
-                    f"the input size {height}x{width}x{channels} given for this spec must be "
-                    f"from 1 to {LARGEST_SIZE:,} on each axis",
-                    file,
-                    pos.line,
-                    pos.column,
-                )
+            problem = error(
+                "invalid-value",
+                f"the input size {height}x{width}x{channels} given for this spec must be "
+                f"from 1 to {LARGEST_SIZE:,} on each axis",
+                file,
+                pos.line,
+                pos.column,
             )
+            return None, [problem]
 
     resolver = Resolver(file, classes, {})
     defaults, train = Defaults(), TrainConfig.model_construct()
@@ -80,22 +96,19 @@ def lower(
     )
     output = builder.body(tuple(body), Scope(ends_head=True), "input")
     problems.extend(builder.diagnostics)
-    if output == "input" and not problems:
-        problems.append(
-            error(
-                "empty-network",
-                "the network has no layers",
-                file,
-                network_stmt.pos.line,
-                network_stmt.pos.column,
-            )
+    # A statement inside `repeat` or a module fails once per expansion: report it once.
+    unique = sorted(dict.fromkeys(problems), key=lambda d: (d.line, d.column))
+    if output == "input":
+        # Nothing to analyse: its missing head would only repeat that it has no layers.
+        empty = error(
+            "empty-network",
+            "the network has no layers",
+            file,
+            network_stmt.pos.line,
+            network_stmt.pos.column,
         )
-    if problems:
-        # A statement inside `repeat` or a module fails once per expansion: report it once.
-        unique = dict.fromkeys(problems)
-        raise NetspecError(sorted(unique, key=lambda d: (d.line, d.column)))
-
-    return Network.model_construct(
+        return None, unique or [empty]
+    network = Network.model_construct(
         name=network_stmt.name,
         file=file,
         classes=classes,
@@ -108,6 +121,7 @@ def lower(
         train=train,
         warnings=tuple(dict.fromkeys(builder.warnings)),
     )
+    return network, unique
 
 
 def _header(

@@ -41,6 +41,10 @@ AUX_OPTIONS = ("weight",)
 
 # A spec that expands past this is a mistake (a runaway `repeat`), not a network.
 MAX_LAYERS = 50_000
+# What a statement that failed to lower would have made: the statements after it read it as
+# their input, so they still lower (and say their own mistakes), while the analysis, which
+# finds no layer of this name, skips everything it feeds rather than reporting each.
+UNKNOWN = "<unknown>"
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,9 @@ class GraphBuilder:
                 current = self.statement(statement, inner, current, group_scope_needed)
             except Invalid as problem:
                 self.diagnostics.append(problem.diagnostic)
+                # An aux head taps the trunk and hands it on unchanged, failed or not.
+                if not isinstance(statement, ast.AuxStmt):
+                    current = UNKNOWN
         return current
 
     def statement(
@@ -521,6 +528,8 @@ class GraphBuilder:
         )
         reported = len(self.diagnostics)
         output = self.body(body, inner, current, own_prefix_for_one_group=True)
+        if output == UNKNOWN:
+            return UNKNOWN  # its last statement failed and said why
         if output == current:
             if len(self.diagnostics) > reported:
                 return current  # its body failed and said why; "adds no layers" would be noise
@@ -578,6 +587,8 @@ class GraphBuilder:
         )
         reported = len(self.diagnostics)
         output = self.body(statement.body, inner, current)
+        if output == UNKNOWN:
+            return  # its last statement failed and said why
         if output == current:
             if len(self.diagnostics) > reported:
                 return  # its body failed and said why

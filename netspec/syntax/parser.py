@@ -482,13 +482,15 @@ def _describe_token(token: Token) -> str:
 
 
 def _describe_expected(expected: set[str] | frozenset[str]) -> str:
-    if set(expected) & VALUE_STARTERS:
+    # After an instance's word anything goes, which says nothing: name what belongs there.
+    expected = set(expected) - {"STRAY_MARK"}
+    if expected & VALUE_STARTERS:
         # `(` and `-` start an expression or a negative number: "a number" says it.
-        expected = set(expected) - {"LPAR", "MINUS"}
+        expected -= {"LPAR", "MINUS"}
     if "_NL" in expected:
         # A value may go on as a bare product (`w*4`); not what a finished line lacks.
-        expected = set(expected) - {"STAR"}
-    if set(expected) >= STATEMENT_STARTERS:
+        expected -= {"STAR"}
+    if expected >= STATEMENT_STARTERS:
         return "a statement (a layer such as `conv 3x3 64`, `branch:`, or a module instance)"
     words = sorted({_describe_terminal(name) for name in expected})
     if len(words) == 1:

@@ -188,9 +188,17 @@ def test_build_command_refuses_a_spec_with_errors(tmp_path: Path) -> None:
 
 def test_build_prints_the_specs_warnings_before_it_builds(tmp_path: Path) -> None:
     spec = tmp_path / "small.ns"
-    # 8x8 -> 4x4 -> 2x2 -> 1x1 before the head: a collapse warning, still buildable
-    spec.write_text(SMALL_HEADER + "conv 3x3/2 8\nmaxpool 2x2\nconv 3x3/2 8\ngap\ndense classes\n")
+    # 8x8 -> 4x4 -> 2x2 -> 1x1 before the head: a collapse warning, still buildable; the
+    # 64 -> 4 channel step a bottleneck, a note on this plain network
+    spec.write_text(
+        SMALL_HEADER
+        + "conv 3x3 64\nconv 1x1 4\nconv 3x3/2 8\nmaxpool 2x2\nconv 3x3/2 8\ngap\n"
+        + "dense classes\n"
+    )
     done = netspec_cli("build", str(spec), "-o", str(tmp_path / "m.keras"))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"{spec}:6:1: warning[collapse]" in done.stdout
+    assert f"{spec}:8:1: warning[collapse]" in done.stdout
+    # The notes in one line; `check` prints each.
+    assert "note[bottleneck]" not in done.stdout
+    assert f"{spec}: 1 design note(s); `netspec check {spec}` shows them" in done.stdout
     assert (tmp_path / "m.keras").exists()

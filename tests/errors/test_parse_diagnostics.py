@@ -53,7 +53,7 @@ SYNTAX_ERRORS = [
         "unexpected indentation: expected a statement (a layer such as `conv 3x3 64`, "
         "`branch:`, or a module instance)",
     ),
-    ("conv 1x1 8 @\n", 4, 12, "unexpected character '@'"),
+    ("conv 1x1 8 @\n", 4, 12, "unexpected '@': expected '->', a name or the end of the line"),
     ('train:\n  dataset folder "x\n', 5, 18, "unexpected character '\"'"),
 ]
 
