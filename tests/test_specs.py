@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from netspec.api import check_file
+from netspec.diagnostics import Severity
 
 EXPECTED_PARAMS = {
     "googlenet": 6_998_552,
@@ -44,7 +45,9 @@ STAGE_SHAPES = {
 
 def test_every_shipped_spec_checks_without_errors_or_warnings(shipped_spec: Path) -> None:
     report = check_file(shipped_spec)
-    assert report.diagnostics == (), [d.message for d in report.diagnostics]
+    # Notes are the Inception papers' advice to networks outside the family, not faults.
+    faults = [d for d in report.diagnostics if d.severity is not Severity.note]
+    assert faults == [], [d.message for d in faults]
 
 
 @pytest.mark.parametrize(("name", "params"), EXPECTED_PARAMS.items())

@@ -111,8 +111,8 @@ def test_a_negative_number_parses_and_is_refused_where_it_cannot_stand() -> None
 
 
 def test_a_negative_aux_weight_is_an_invalid_value() -> None:
-    (diagnostic,) = check("conv 1x1 8\naux a weight=-1:\n  gap\n").diagnostics
-    assert (diagnostic.code, diagnostic.line, diagnostic.column) == ("invalid-value", 5, 7)
+    body = "conv 1x1 8\naux a weight=-1:\n  gap\n  dense classes\n"
+    assert diagnose(body + CLASSIFIER) == [("invalid-value", 5, 7)]
 
 
 def test_two_aux_heads_with_one_name() -> None:
