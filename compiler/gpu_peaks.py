@@ -13,7 +13,7 @@ None: the card has no tensor cores for that type (V100 and T4: no tf32, no bf16)
 
 Sources: Tesla V100 datasheet (SXM2, PCIe, V100S); Tesla T4 datasheet; A10, A100 (40/80 GB,
 SXM and PCIe), L4, L40S, H100 (SXM, PCIe, NVL), H200 (SXM, NVL) datasheets; HGX B200
-datasheet (8 GPUs: divided by 8); GA102 (RTX 30), Ada (RTX 40) and RTX Blackwell
+datasheet (its per-GPU column); GA102 (RTX 30), Ada (RTX 40) and RTX Blackwell
 (RTX 50) whitepapers' appendix tables.
 """
 
@@ -69,7 +69,7 @@ GPU_PEAKS: tuple[tuple[str, GpuPeak], ...] = (
     (r"\bH100\b", GpuPeak("H100 SXM", 67, 494.5, 989.5, 989.5, "NVIDIA H100 datasheet")),
     (r"H200 NVL", GpuPeak("H200 NVL", 60, 417.5, 835.5, 835.5, "NVIDIA H200 datasheet")),
     (r"\bH200\b", GpuPeak("H200 SXM", 67, 494.5, 989.5, 989.5, "NVIDIA H200 datasheet")),
-    (r"\bB200\b", GpuPeak("B200", 75, 1125, 2250, 2250, "NVIDIA HGX B200 datasheet")),
+    (r"\bB200\b", GpuPeak("B200", 75, 1100, 2250, 2250, "NVIDIA HGX B200 datasheet")),
     (r"RTX 3090 Ti", _geforce("RTX 3090 Ti", 40.0, AMPERE_WP)),
     (r"RTX 3090", _geforce("RTX 3090", 35.6, AMPERE_WP)),
     (r"RTX 3080 Ti", _geforce("RTX 3080 Ti", 34.1, AMPERE_WP)),
