@@ -31,12 +31,8 @@ def local_gpus() -> tuple[Gpu, ...]:
     gpus = []
     for device in tf.config.list_physical_devices("GPU"):
         details = tf.config.experimental.get_device_details(device)
-        gpus.append(
-            Gpu(
-                str(details.get("device_name", "unknown GPU")),
-                tuple(details.get("compute_capability", (0, 0))),  # type: ignore[arg-type]
-            )
-        )
+        major, minor = details.get("compute_capability", (0, 0))
+        gpus.append(Gpu(str(details.get("device_name", "unknown GPU")), (int(major), int(minor))))
     return tuple(gpus)
 
 
