@@ -83,11 +83,12 @@ def main() -> None:
 
 
 def describe(setting: Setting, strategy: Any) -> str:
+    from compiler.devices import this_machine
     from compiler.precision import mixed_policy
 
     parts = [
         f"{strategy.num_replicas_in_sync} replica(s)",
-        mixed_policy() if setting.mixed_precision else "float32",
+        mixed_policy(this_machine()) if setting.mixed_precision else "float32",
         "XLA" if setting.jit else "no XLA",
         f"{setting.steps_per_execution} step(s) per execution",
     ]

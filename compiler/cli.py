@@ -179,7 +179,7 @@ def train(
         typer.Option(
             min=0,
             help="Peak TFLOP/s of one device at the compute precision, for the MFU figure "
-            "(detected on CPUs).",
+            "(detected on CPUs; from a table of NVIDIA GPUs' datasheets).",
             rich_help_panel=SPEED,
         ),
     ] = None,
@@ -192,23 +192,37 @@ def train(
         ),
     ] = None,
     jit: Annotated[
-        bool,
-        typer.Option(
-            help="Compile each training step with XLA (measured slower on CPUs).",
-            rich_help_panel=COMPUTE,
-        ),
-    ] = False,
-    mixed_precision: Annotated[
         bool | None,
         typer.Option(
-            "--mixed-precision/--no-mixed-precision",
-            help="Compute in float16 on GPUs, bfloat16 on CPUs; float32 weights. Default: on "
-            "where measured faster: CPUs with AMX, and CPUs with AVX-512 BF16 for networks "
-            "that compute at least 50 FLOPs per activation byte; off on GPUs.",
+            "--jit/--no-jit",
+            help="Compile each training step with XLA. Default: on for one GPU; off under "
+            "mirrored and multi-worker strategies (XLA with mixed precision fails there) and "
+            "on CPUs (measured slower).",
             show_default=False,
             rich_help_panel=COMPUTE,
         ),
     ] = None,
+    mixed_precision: Annotated[
+        bool | None,
+        typer.Option(
+            "--mixed-precision/--no-mixed-precision",
+            help="Compute in float16 (with loss scaling) on GPUs, bfloat16 on CPUs; float32 "
+            "weights. Default: on GPUs with tensor cores (compute capability 7.0+); on CPUs "
+            "where measured faster: with AMX, and with AVX-512 BF16 for networks that "
+            "compute at least 50 FLOPs per activation byte.",
+            show_default=False,
+            rich_help_panel=COMPUTE,
+        ),
+    ] = None,
+    bfloat16: Annotated[
+        bool,
+        typer.Option(
+            "--bfloat16",
+            help="Mixed precision in bfloat16 on any device (on GPUs only when asked: some "
+            "ops have no bfloat16 GPU kernel).",
+            rich_help_panel=COMPUTE,
+        ),
+    ] = False,
     steps_per_execution: Annotated[
         int | None,
         typer.Option(
@@ -278,6 +292,7 @@ def train(
         peak_tflops=peak_tflops,
         jit=jit,
         mixed_precision=mixed_precision,
+        bfloat16=bfloat16,
         steps_per_execution=steps_per_execution,
         checkpoint_every=CheckpointEvery(every_steps)
         if every_seconds is None

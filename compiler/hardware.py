@@ -2,14 +2,20 @@
 
 peak = cores x clock x FLOPs per core-cycle. The FLOPs per cycle come from the
 micro-architecture where the flags do not tell (Zen 4 has AVX-512 but runs it as two
-256-bit halves), else from the widest vector flag; the clock from cpufreq where the kernel
-has it, else `cpu MHz`, else the rated clock in the model name.
+256-bit halves), else from the widest vector flag. The clock is the highest the CPU
+reports as a maximum: cpufreq's, or the rated clock in the model name. `cpu MHz` is not
+one: it is the current clock, and in a VM the nominal one (an EPYC Zen 4 VM says 2.60 GHz,
+a peak of 166 GFLOP/s, where a float32 matmul runs at 215). Where no maximum is reported,
+a short float32 matmul measures the clock the cores at least reach.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,35 +139,69 @@ def flops_per_cycle(fields: dict[str, str], dtype: str) -> tuple[int, str]:
     return per_cycle, f"{flag} flag, {dtype}"
 
 
-def clock(fields: dict[str, str], cpufreq: Path = CPUFREQ) -> tuple[float, str] | None:
-    """Hz and where from: the kernel's cpufreq maximum, `cpu MHz` (in a VM, often the
-    nominal clock rather than the boost), or the rated clock in the model name."""
-    try:
-        kilohertz = float((cpufreq / "scaling_max_freq").read_text())
-        return kilohertz * 1e3, "cpufreq scaling_max_freq"
-    except (OSError, ValueError):
-        pass
-    try:
-        return float(fields["cpu MHz"]) * 1e6, "cpu MHz"
-    except (KeyError, ValueError):
-        pass
+def max_clock(fields: dict[str, str], cpufreq: Path = CPUFREQ) -> tuple[float, str] | None:
+    """Hz and where from: the highest of cpufreq's maxima and the model name's rated clock."""
+    found = []
+    for name in ("cpuinfo_max_freq", "scaling_max_freq"):
+        with contextlib.suppress(OSError, ValueError):
+            found.append((float((cpufreq / name).read_text()) * 1e3, f"cpufreq {name}"))
     rated = _RATED_CLOCK.search(fields.get("model name", ""))
-    return (float(rated.group(1)) * 1e9, "model name") if rated else None
+    if rated:
+        found.append((float(rated.group(1)) * 1e9, "model name"))
+    return max(found, default=None)
+
+
+def probed_clock(
+    fields: dict[str, str], cores: int, probe: Callable[[], float] | None
+) -> tuple[float, str] | None:
+    """Without a reported maximum: the higher of `cpu MHz` and the clock a float32 matmul
+    of `probe()` FLOP/s implies at the float32 rate per cycle; the source names both."""
+    current = None
+    with contextlib.suppress(KeyError, ValueError):
+        current = float(fields["cpu MHz"]) * 1e6
+    if probe is None:
+        return (current, "cpu MHz, no maximum clock reported") if current else None
+    measured = probe()
+    per_cycle, _ = flops_per_cycle(fields, "float32")
+    implied = measured / (cores * per_cycle)
+    matmul = f"a float32 matmul's {measured / 1e9:,.0f} GFLOP/s"
+    if current and current >= implied:
+        return current, f"cpu MHz, above {matmul}; no maximum clock reported"
+    return implied, f"{matmul}; no maximum clock reported"
+
+
+def matmul_flops(size: int = 1024, repeats: int = 5) -> float:
+    """The best of `repeats` float32 matmuls of `size` x `size`, in FLOP/s: a few tenths
+    of a second."""
+    import tensorflow as tf
+
+    a = tf.random.uniform((size, size))
+    tf.linalg.matmul(a, a).numpy()  # warm-up: thread pool, kernels
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        tf.linalg.matmul(a, a).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
 
 
 def cpu_peak(
-    cpuinfo: str | None = None, dtype: str = "float32", cpufreq: Path = CPUFREQ
+    cpuinfo: str | None = None,
+    dtype: str = "float32",
+    cpufreq: Path = CPUFREQ,
+    probe: Callable[[], float] | None = None,
 ) -> Peak | None:
-    """From /proc/cpuinfo and cpufreq at `dtype` (the compute precision); None where the
-    clock cannot be read."""
+    """From /proc/cpuinfo and cpufreq at `dtype` (the compute precision), with `probe`
+    measuring float32 FLOP/s where no maximum clock is reported; None where no clock is
+    known at all."""
     fields = _cpuinfo_fields(cpuinfo)
-    hertz_and_source = clock(fields, cpufreq)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    hertz_and_source = max_clock(fields, cpufreq) or probed_clock(fields, cores, probe)
     if hertz_and_source is None:
         return None
     hertz, clock_source = hertz_and_source
     per_cycle, per_cycle_source = flops_per_cycle(fields, dtype)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
     return Peak(cores * hertz * per_cycle, cores, hertz, clock_source, per_cycle, per_cycle_source)
 
 

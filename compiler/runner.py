@@ -25,8 +25,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from compiler.checkpoint_clock import CheckpointClock, Termination, agree, catching_sigterm
+from compiler.devices import local_gpus
 from compiler.distribute import LOST_PEER_ERRORS, is_multi_worker, lost_worker
-from compiler.hardware import cpu_peak, training_flops_per_image
+from compiler.gpu_peaks import gpus_peak
+from compiler.hardware import cpu_peak, matmul_flops, training_flops_per_image
 from compiler.loop import Steps, make_steps
 from compiler.optim import learning_rate
 from compiler.precise_bn import DEFAULT_BATCHES, make_recompute
@@ -245,10 +247,13 @@ class Throughput:
             replicas = strategy.num_replicas_in_sync
             peak = options.peak_tflops * 1e12 * replicas
             return cls(flops, peak, f"peak {peak / 1e9:,.0f} GFLOP/s from --peak-tflops")
-        if tf.config.list_physical_devices("GPU"):
-            # It depends on the card and precision: say it with --peak-tflops.
-            return cls(flops, None, "no MFU: give the GPUs' peak with --peak-tflops")
-        found = cpu_peak(dtype=keras.DTypePolicy(policy).compute_dtype)
+        compute_dtype = keras.DTypePolicy(policy).compute_dtype
+        gpus = local_gpus()
+        if gpus:
+            tensor_float_32 = tf.config.experimental.tensor_float_32_execution_enabled()
+            replicas = strategy.num_replicas_in_sync
+            return cls(flops, *gpus_peak(gpus[0].name, compute_dtype, replicas, tensor_float_32))
+        found = cpu_peak(dtype=compute_dtype, probe=matmul_flops)
         if found is None:
             return cls(flops, None, "no MFU: the CPU's clock cannot be read")
         return cls(flops, found.flops, found.describe())

@@ -17,11 +17,13 @@ from rich.console import Console
 from compiler.build import BuiltModels, build_models
 from compiler.data_service import DataServiceError, check_dispatcher, through_service
 from compiler.datasets import ArrayDataset, DatasetError, StreamedDataset, load_dataset
+from compiler.devices import this_machine
 from compiler.distribute import StrategyError, choose_strategy, is_chief
+from compiler.hardware import arithmetic_intensity
 from compiler.optim import make_optimizer
 from compiler.pipeline import Normalization, make_datasets, normalization
 from compiler.position import Position
-from compiler.precision import dtype_policy, policy_name, wrap_optimizer
+from compiler.precision import choose_compute, dtype_policy, wrap_optimizer
 from compiler.run_dir import default_run_dir, newest_run_dir
 from compiler.streaming import input_shard, naming_unreadable_images
 from netspec import api
@@ -62,8 +64,9 @@ class RunOptions:
     steps_per_epoch: int | None = None
     peak_tflops: float | None = None
     dataset: str | None = None
-    jit: bool = False
+    jit: bool | None = None  # None: by rule (compiler.precision); prepare() decides
     mixed_precision: bool | None = None  # None: where measured to help (compiler.precision)
+    bfloat16: bool = False
     steps_per_execution: int | None = None  # None: from the step's static cost
     checkpoint_every: CheckpointEvery = CheckpointEvery()
     bn_batches: int | None = None  # precise batch norm; None: compiler.precise_bn's default
@@ -309,7 +312,17 @@ def prepare(spec: CheckedSpec, options: RunOptions, console: Console) -> Session
         norm = normalization(data, config)
     _, test_batches = make_datasets(data, config, config.batch, norm, input_shard(strategy))
 
-    policy = policy_name(options.mixed_precision, spec.totals)
+    compute = choose_compute(
+        this_machine(strategy),
+        arithmetic_intensity(spec.totals),
+        options.mixed_precision,
+        options.bfloat16,
+        options.jit,
+    )
+    if chief:
+        for reason in compute.reasons:
+            console.print(reason)
+    options, policy = replace(options, jit=compute.jit), compute.policy
     with strategy.scope(), dtype_policy(policy):
         models = build_models(network)
         optimizer = wrap_optimizer(

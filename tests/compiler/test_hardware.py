@@ -111,6 +111,44 @@ def test_without_cpufreq_or_cpu_mhz_the_model_name_gives_the_rated_clock() -> No
     assert (peak.hertz, peak.clock_source) == (2e9, "model name")
 
 
+def test_the_highest_maximum_the_cpu_reports_wins(tmp_path: Path) -> None:
+    (tmp_path / "cpuinfo_max_freq").write_text("3700000\n")
+    (tmp_path / "scaling_max_freq").write_text("3000000\n")
+    rated = amd(26, 2, AVX512).replace("AMD EPYC", "AMD EPYC 9B45 @ 2.10GHz")
+    peak = cpu_peak(rated, "float32", tmp_path, probe=never)
+    assert peak is not None
+    assert (peak.hertz, peak.clock_source) == (3.7e9, "cpufreq cpuinfo_max_freq")
+    higher = amd(26, 2, AVX512).replace("AMD EPYC", "AMD EPYC 9B45 @ 4.10GHz")
+    peak = cpu_peak(higher, "float32", tmp_path, probe=never)
+    assert peak is not None
+    assert (peak.hertz, peak.clock_source) == (pytest.approx(4.1e9), "model name")
+
+
+def never() -> float:
+    raise AssertionError("no probe where the CPU reports its maximum clock")
+
+
+def test_without_a_maximum_clock_a_matmul_probe_sets_the_peak() -> None:
+    # Issue 16: a VM's `cpu MHz` is its nominal 2.60 GHz, a float32 matmul runs faster
+    # than that clock's peak: the clock is what the matmul implies, and the MFU stays <= 1.
+    measured = CORES * 3.1e9 * 32
+    peak = cpu_peak(amd(25, 0x11, AVX512), "bfloat16", NO_CPUFREQ, probe=lambda: measured)
+    assert peak is not None
+    assert peak.hertz == pytest.approx(3.1e9)
+    assert peak.flops == pytest.approx(CORES * 3.1e9 * 64)  # Zen 4's bfloat16 rate
+    assert f"a float32 matmul's {measured / 1e9:,.0f} GFLOP/s" in peak.describe()
+
+
+def test_a_probe_slower_than_cpu_mhz_keeps_cpu_mhz() -> None:
+    slow = CORES * 1e9 * 32  # the other processes' load slowed the matmul
+    peak = cpu_peak(amd(25, 0x11, AVX512), "float32", NO_CPUFREQ, probe=lambda: slow)
+    assert peak is not None
+    assert (peak.hertz, peak.clock_source) == (
+        2.6e9,
+        f"cpu MHz, above a float32 matmul's {slow / 1e9:,.0f} GFLOP/s; no maximum clock reported",
+    )
+
+
 def totals(macs: int, aux_macs: int | None, activation_bytes: int | None = None) -> Totals:
     return Totals.model_construct(
         macs=macs, aux_macs=aux_macs, training_activation_bytes=activation_bytes

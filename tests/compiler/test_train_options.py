@@ -85,6 +85,9 @@ def test_dataset_override_trains_on_synthetic_data_sized_to_the_network(tmp_path
     )
     assert "on synthetic" in output
     assert record.config.dataset.name == "synthetic" and result.optimizer_steps == 2
+    # The first lines say what was chosen and why; on a CPU XLA stays off, as recorded.
+    assert output.startswith(f"precision {record.precision}: ")
+    assert "XLA off: measured slower on CPUs" in output and record.jit is False
 
 
 def test_dataset_folder_override_reads_the_data_dir(tmp_path: Path) -> None:
