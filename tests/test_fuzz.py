@@ -224,6 +224,7 @@ def generated_spec(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=200)
 @given(generated_spec())
 def test_generated_specs_always_parse(text: str) -> None:
@@ -235,6 +236,7 @@ def test_generated_specs_always_parse(text: str) -> None:
 # -- fixed extremes ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_10000_line_spec_checks_without_error() -> None:
     report = well_formed(HEADER + "conv 1x1 8\n" * 10_000 + CLASSIFIER)
     assert report.diagnostics == ()

@@ -51,6 +51,7 @@ def reference(x: np.ndarray, grid: tuple[int, int], reduce: np.ufunc) -> np.ndar
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pooling", KINDS)
 def test_every_grid_pools_to_torchs_windows_traced_and_eager(pooling: str) -> None:
     kind, reduce = KINDS[pooling]
@@ -79,6 +80,7 @@ def test_every_grid_pools_to_torchs_windows_traced_and_eager(pooling: str) -> No
     keras.backend.clear_session()
 
 
+@pytest.mark.slow
 def test_the_shipped_mobilenet_trains(tmp_path: Path) -> None:
     # Its head pools `to 1x1`, which Keras' adaptive pooling cannot trace. At 32x32 (the
     # head then pools a 1x1 map) on synthetic data, two steps of 8.

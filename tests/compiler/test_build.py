@@ -138,6 +138,7 @@ def load_in_a_fresh_process(
     )
 
 
+@pytest.mark.slow
 def test_saved_model_loads_without_netspec_and_predicts_the_same(tmp_path: Path) -> None:
     path = tmp_path / "model.keras"
     model = save_inference_model(compile_file(Path("specs/cifar_trimmed.ns")), path)
@@ -147,6 +148,7 @@ def test_saved_model_loads_without_netspec_and_predicts_the_same(tmp_path: Path)
     assert f"loaded {model.count_params()} []" in done.stdout
 
 
+@pytest.mark.slow
 def test_saved_model_with_netspecs_own_layers_loads_after_importing_them(tmp_path: Path) -> None:
     # The README's way: Keras' loader imports no module a .keras file names, for safety.
     path = tmp_path / "model.keras"
@@ -168,6 +170,7 @@ def netspec_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "netspec", *args], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_build_command_writes_the_model(tmp_path: Path) -> None:
     done = netspec_cli("build", "specs/cifar_trimmed.ns", "-o", str(tmp_path / "m.keras"))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -186,6 +189,7 @@ def test_build_command_refuses_a_spec_with_errors(tmp_path: Path) -> None:
     assert not (tmp_path / "m.keras").exists()
 
 
+@pytest.mark.slow
 def test_build_prints_the_specs_warnings_before_it_builds(tmp_path: Path) -> None:
     spec = tmp_path / "small.ns"
     # 8x8 -> 4x4 -> 2x2 -> 1x1 before the head: a collapse warning, still buildable; the

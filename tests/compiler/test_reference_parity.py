@@ -11,7 +11,7 @@ import pytest
 from compiler.build import build_models
 from netspec.api import check_file, compile_file
 
-pytestmark = pytest.mark.keras
+pytestmark = [pytest.mark.keras, pytest.mark.slow]
 
 # Spec stage name -> the Keras application's layer with the same tensor.
 INCEPTION_V3_STAGES = {f"mixed{i}": f"mixed{i}" for i in range(11)}

@@ -27,7 +27,7 @@ from compiler.datasets.folder import list_folder
 from compiler.run_dir import CheckpointNotSaved, save_checkpoint
 from netspec.records import read_run_record
 
-pytestmark = pytest.mark.keras
+pytestmark = [pytest.mark.keras, pytest.mark.slow]
 
 IMAGES_PER_CLASS = 10
 SEED = 7

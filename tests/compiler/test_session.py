@@ -118,6 +118,7 @@ def test_multi_worker_without_tf_config_is_a_strategy_error(
     assert diagnostic.code == "strategy" and "TF_CONFIG" in diagnostic.message
 
 
+@pytest.mark.slow
 @needs_fashion
 def test_a_diverging_run_stops_on_nan(tmp_path: Path) -> None:
     text = TINY + "train:\n  dataset fashion_mnist\n  optimizer sgd lr=1e30 momentum=0.9\n"

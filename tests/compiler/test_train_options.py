@@ -79,6 +79,7 @@ def test_default_steps_per_execution_follows_the_static_step_cost(
     assert throughput.steps_per_execution(global_batch=128) == expected
 
 
+@pytest.mark.slow
 def test_dataset_override_trains_on_synthetic_data_sized_to_the_network(tmp_path: Path) -> None:
     result, record, output = train_fashion(
         tmp_path / "run", dataset="synthetic", epochs=1, steps_per_epoch=2
@@ -90,6 +91,7 @@ def test_dataset_override_trains_on_synthetic_data_sized_to_the_network(tmp_path
     assert "XLA off: measured slower on CPUs" in output and record.jit is False
 
 
+@pytest.mark.slow
 def test_dataset_folder_override_reads_the_data_dir(tmp_path: Path) -> None:
     for label in range(10):  # the spec's 10 classes, 28x28 grey
         folder = tmp_path / "images" / f"class{label}"

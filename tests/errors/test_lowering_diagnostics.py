@@ -148,6 +148,7 @@ def test_an_empty_network() -> None:
     assert diagnose("module m:\n  conv 1x1 8\n") == [("empty-network", 1, 1)]
 
 
+@pytest.mark.slow
 def test_a_runaway_repeat_is_too_large_and_said_once() -> None:
     body = "repeat 1000000000:\n  repeat 1000000000:\n    conv 1x1 8\n"
     (diagnostic,) = check(body).diagnostics
