@@ -154,3 +154,8 @@ def position(text: str, token: str, occurrence: int = 1) -> tuple[int, int]:
         index = text.index(token, index + 1)
     line = text.count("\n", 0, index) + 1
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def flat(output: str) -> str:
+    """Output as one line: rich's wrapping, its error box's borders and line breaks dropped."""
+    return " ".join(output.replace("│", " ").split())

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from netspec.api import check_text
 from netspec.cli import app
 from netspec.render import print_diagnostics
-from tests.helpers import CIFAR_TRIMMED, CLASSIFIER, GOOGLENET, snippet, spec
+from tests.helpers import CIFAR_TRIMMED, CLASSIFIER, GOOGLENET, flat, snippet, spec
 
 runner = CliRunner()
 
@@ -141,11 +141,6 @@ def test_no_spec_is_a_usage_error() -> None:
     output = exits(netspec("check"), 2)
     # Not any usage error (an unknown option exits 2 as well): this one.
     assert "Invalid value for SPEC...: give at least one spec file" in flat(output)
-
-
-def flat(output: str) -> str:
-    """Rich's error box, its borders and line breaks dropped."""
-    return " ".join(output.replace("│", " ").split())
 
 
 def reports_of(output: str) -> list[dict[str, Any]]:

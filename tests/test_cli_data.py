@@ -11,6 +11,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from compiler.cli import app
+from tests.helpers import flat
 
 pytestmark = pytest.mark.keras
 runner = CliRunner()
@@ -39,4 +40,6 @@ def test_pack_of_a_missing_folder_exits_1_and_says_so(tmp_path: Path) -> None:
 
 
 def test_pack_needs_an_output() -> None:
-    assert runner.invoke(app, ["data", "pack", "images"]).exit_code == 2
+    done = runner.invoke(app, ["data", "pack", "images"])
+    assert done.exit_code == 2
+    assert "Missing option '-o' / '--output'" in flat(done.output)

@@ -14,8 +14,8 @@ import pytest
 from click.testing import Result
 from jsonschema import Draft202012Validator
 
-from tests.helpers import CIFAR_TRIMMED, GOOGLENET, REPO
-from tests.test_cli import flat, netspec, table_row
+from tests.helpers import CIFAR_TRIMMED, GOOGLENET, REPO, flat
+from tests.test_cli import netspec, table_row
 from tests.test_no_tensorflow import BLOCKER, run
 
 

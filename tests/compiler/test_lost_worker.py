@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.compiler.test_resume import wait_for_first_checkpoint
-from tests.compiler.test_training import flat, metrics, needs_fashion
+from tests.compiler.test_training import metrics, needs_fashion
 from tests.compiler.workers import start_workers
+from tests.helpers import flat
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow, needs_fashion]
 

@@ -15,8 +15,8 @@ from compiler.runner import MAX_STEPS_PER_EXECUTION, Throughput, run
 from compiler.session import CheckedSpec, RunOptions
 from netspec.api import read_spec
 from netspec.records import Metrics, RunRecord, read_run_record
-from tests.compiler.test_training import flat, metrics, needs_fashion
-from tests.helpers import SPECS
+from tests.compiler.test_training import metrics, needs_fashion
+from tests.helpers import SPECS, flat
 
 pytestmark = pytest.mark.keras
 

@@ -34,11 +34,6 @@ def train(
     )  # type: ignore
 
 
-def flat(text: str) -> str:
-    """Rich wraps long diagnostics; compare with whitespace collapsed."""
-    return " ".join(text.split())
-
-
 def metrics(run_dir: Path) -> Metrics:
     found = read_metrics(run_dir)
     assert found is not None, f"{run_dir}: no epoch recorded"
