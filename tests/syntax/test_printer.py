@@ -1,0 +1,206 @@
+"""The printer: format twice and compare, and the same meaning before and after.
+
+On every shipped spec and on generated ones (the fuzz tests' spec grammar, written messily
+and with comments): formatting is idempotent, lowers to the same network, and keeps every
+comment. Then the layout rules one by one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netspec.formatting import format_text, meaning
+from netspec.syntax import ast
+from netspec.syntax.parser import parse
+from netspec.syntax.printer import number_text, print_spec
+from tests.helpers import CLASSIFIER, EVERY_KIND, HEADER, REPO, SMALL_HEADER
+from tests.test_fuzz import FUZZ, generated_spec
+
+SHIPPED = sorted([*(REPO / "specs").rglob("*.ns"), *(REPO / "examples").rglob("*.ns")])
+
+
+def assert_formats_safely(text: str) -> str:
+    formatted = format_text(text)
+    assert format_text(formatted) == formatted, "formatting twice changed the text"
+    before, after = meaning(text), meaning(formatted)
+    assert after.comments == before.comments
+    assert after.network == before.network
+    return formatted
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: str(path.relative_to(REPO)))
+def test_every_shipped_spec_is_in_canonical_layout(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert meaning(text).network is not None, "a shipped spec lowers"
+    assert assert_formats_safely(text) == text, "run `netspec fmt specs/ examples/`"
+
+
+@st.composite
+def messy(draw: st.DrawFn) -> str:
+    """A generated spec as a careless author might write it: its own indentation width,
+    extra spaces, blank lines, other number forms, and comments everywhere."""
+    width = draw(st.sampled_from([1, 2, 3, 4, 8]))
+    out: list[str] = []
+    for number, line in enumerate(draw(generated_spec()).splitlines()):
+        code = line.lstrip(" ")
+        indent = " " * (width * ((len(line) - len(code)) // 2))
+        code = code.replace(" ", draw(st.sampled_from([" ", "  "])))
+        code = code.replace("0.3", draw(st.sampled_from(["0.3", ".3", "3e-1", "0.30"])))
+        code = code.replace("0.001", draw(st.sampled_from(["0.001", "1e-3", "1.0e-3"])))
+        if draw(st.booleans()):
+            spaces = " " * draw(st.integers(0, 12))
+            out.append(f"{spaces}# before {number}")
+        if draw(st.integers(0, 4)) == 0:
+            out.append("")
+        trailing = f"{' ' * draw(st.integers(1, 30))}# on {number}" if draw(st.booleans()) else ""
+        out.append(indent + code + trailing)
+    if draw(st.booleans()):
+        out.append("# at the end")
+    return "\n".join(out) + "\n"
+
+
+# Each example lowers four times: fewer than the fuzz tests' 150.
+@settings(FUZZ, max_examples=60)
+@given(messy())
+def test_generated_specs_format_safely(text: str) -> None:
+    formatted = assert_formats_safely(text)
+    assert meaning(text).network is not None
+    assert "\n\n\n" not in formatted
+    # Chains stay chains (lines would lower the same).
+    assert formatted.count("->") == text.count("->")
+    assert all(not line.endswith(" ") for line in formatted.splitlines())
+
+
+def test_every_layer_kind_formats_safely() -> None:
+    assert_formats_safely(SMALL_HEADER + EVERY_KIND)
+
+
+def body_of(text: str) -> str:
+    """The formatted snippet after the standard header."""
+    formatted = format_text(HEADER + text + CLASSIFIER)
+    assert formatted.startswith(HEADER)
+    return formatted[len(HEADER) :].removesuffix(CLASSIFIER)
+
+
+def test_layout_words_and_indentation() -> None:
+    written = "stem:\n    conv   3x3/2  32   valid\n    maxpool 3x3/2\n"
+    assert body_of(written) == "\nstem:\n  conv 3x3/2 32 valid\n  maxpool 3x3/2\n\n"
+
+
+def test_options_follow_the_registry_and_keep_their_order_within_an_attribute() -> None:
+    # relu and linear both set the activation: the later wins, so they keep their order.
+    assert body_of("conv 3x3 8 relu linear bn valid\n") == "conv 3x3 8 valid bn relu linear\n"
+    assert body_of("bn momentum=0.9 scale=false\n") == "bn scale=false momentum=0.9\n"
+    written = "defaults:\n  conv relu bn same\n"
+    assert format_text(HEADER + written).endswith("defaults:\n  conv same bn relu\n")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (64, "64"),
+        (0.875, "0.875"),
+        (60.0, "60.0"),
+        (0.001, "0.001"),
+        (2e-4, "2e-4"),
+        (1e-6, "1e-6"),
+        (2.5e-5, "2.5e-5"),
+        (1e16, "1e16"),
+        (float("inf"), "1e999"),
+    ],
+)
+def test_one_form_per_number(value: int | float, text: str) -> None:
+    assert number_text(value) == text
+    assert float(text) == value
+
+
+def test_numbers_as_written_print_in_their_one_form() -> None:
+    assert body_of("dropout .50\n") == "dropout 0.5\n"
+    assert format_text(HEADER + "train:\n  weight_decay 0.0002\n").endswith("weight_decay 2e-4\n")
+
+
+def test_chains_one_line_blocks_shorthand_and_instances_stay_as_written() -> None:
+    written = (
+        "module m(w, s=1):\n"
+        "  branch: conv 1x1 w->conv 3x3/s w\n"
+        "  branch:\n"
+        "    maxpool 3x3/s same\n"
+        "inception 3a 64/96-128/16-32/32\n"
+        "m block1 w=8\n"
+        "m s=1 w=4\n"
+    )
+    assert body_of(written) == (
+        "\nmodule m(w, s=1):\n"
+        "  branch: conv 1x1 w -> conv 3x3/s w\n"
+        "  branch:\n"
+        "    maxpool 3x3/s same\n"
+        "\n"
+        "inception 3a 64/96-128/16-32/32\n"
+        "m block1 w=8\n"
+        "m s=1 w=4\n"
+    )
+
+
+def test_trailing_comments_stand_in_one_column_and_own_line_ones_keep_their_block() -> None:
+    written = (
+        "stem:\n  conv 3x3 8 # after the conv\n  # the stem's last word\n# before the classifier\n"
+    )
+    long_line = "conv 3x3 8 -> conv 3x3 8 -> conv 3x3 8 -> conv 3x3 8"
+    assert body_of(written) == (
+        "\nstem:\n"
+        "  conv 3x3 8" + " " * 26 + "# after the conv\n"
+        "  # the stem's last word\n"
+        "\n"
+        "# before the classifier\n"
+    )
+    assert body_of(f"{long_line} # note\n") == f"{long_line}  # note\n"
+
+
+def test_blank_lines_around_top_level_blocks_and_at_most_one_elsewhere() -> None:
+    written = "\n\n\nstem:\n\n  conv 3x3 8\n\n\n\n  conv 3x3 8\nhead:\n  gap\n"
+    formatted = format_text(HEADER + written + "  dense classes\n")
+    assert formatted == HEADER + (
+        "\nstem:\n  conv 3x3 8\n\n  conv 3x3 8\n\nhead:\n  gap\n  dense classes\n"
+    )
+
+
+def test_a_tree_built_by_a_program_prints_one_statement_a_line() -> None:
+    """Without positions, a generator's tree still prints as a spec that reads back."""
+    at = ast.Pos(0, 0)
+    conv = ast.LayerStmt("conv", ast.Kernel(3, 3, None, at), ast.Number(8, at), (), at)
+    relu = ast.InstanceStmt("relu", None, (), at, None, chained=True)
+    tree = ast.Spec(
+        (
+            ast.NetworkStmt("g", at),
+            ast.InputStmt(32, 32, 3, at),
+            ast.ClassesStmt(ast.Number(10, at), at),
+            ast.SectionStmt("stem", None, (conv, relu, conv), at),
+            ast.SectionStmt("head", None, (ast.LayerStmt("gap", None, None, (), at),), at),
+        )
+    )
+    text = print_spec(tree)
+    assert text == (
+        "network g\ninput 32x32x3\nclasses 10\n\n"
+        "stem:\n  conv 3x3 8 -> relu\n  conv 3x3 8\n\nhead: gap\n"
+    )
+    reparsed = parse(text)
+    stem = reparsed.statements[3]
+    assert isinstance(stem, ast.SectionStmt)
+    assert [type(statement) for statement in stem.body] == [
+        ast.LayerStmt,
+        ast.InstanceStmt,
+        ast.LayerStmt,
+    ]
+    assert stem.body[1].chained
+
+
+def test_comments_belong_to_the_tree() -> None:
+    spec = parse(HEADER + '# alone\ntrain:\n  dataset folder "a#b"  # trailing\n')
+    assert [(c.text, c.pos.line, c.alone) for c in spec.comments] == [
+        ("# alone", 4, True),
+        ("# trailing", 6, False),
+    ]
