@@ -49,7 +49,7 @@ def print_spec(spec: ast.Spec) -> str:
     lines: list[_Line] = []
     for index, statement in enumerate(spec.statements):
         paragraph = isinstance(statement, ast.ModuleDef | ast.SectionStmt | ast.SettingsBlock)
-        lines += _Printer(index, paragraph).statement(statement, 0)
+        _Printer(index, paragraph).add(lines, statement, 0)
     lines = _with_comments(lines, spec.comments)
     return _assemble(lines, spec.blank_lines)
 
@@ -238,11 +238,20 @@ class _Printer:
             return [self.line(depth, f"{header} " + " -> ".join(links), pos)]
         lines = [self.line(depth, header, pos, opens=True)]
         for statement in body:
-            if isinstance(statement, _Link) and statement.chained and lines[-1].depth == depth + 1:
-                lines[-1].text += " -> " + _link(statement)
-            else:
-                lines += self.statement(statement, depth + 1)
+            self.add(lines, statement, depth + 1)
         return lines
+
+    def add(self, lines: list[_Line], statement: ast.Statement, depth: int) -> None:
+        """The statement's lines after `lines`; a chain's link goes on its chain's line."""
+        if (
+            isinstance(statement, _Link)
+            and statement.chained
+            and lines
+            and lines[-1].depth == depth
+        ):
+            lines[-1].text += " -> " + _link(statement)
+        else:
+            lines += self.statement(statement, depth)
 
 
 # -- comments and blank lines ------------------------------------------------------------------
