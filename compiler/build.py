@@ -18,7 +18,7 @@ from typing import Literal
 import keras
 from keras import KerasTensor as Tensor
 
-from compiler.layers import AdaptivePooling2D, LocalResponseNormalization
+from compiler.layers import AdaptivePooling2D, LayerScale, LocalResponseNormalization
 from netspec import ir
 from netspec.ir import Network, keras_name
 from netspec.lowering.words import keras_activation
@@ -152,7 +152,12 @@ def _dense(layer: ir.Dense, inputs: Sequence[Tensor]) -> Tensor:
 
 @build_layer.register
 def _dropout(layer: ir.Dropout, inputs: Sequence[Tensor]) -> Tensor:
-    return keras.layers.Dropout(layer.rate, name=keras_name(layer.name))(inputs[0])
+    # `per_sample`: one draw per example, broadcast over the rest (stochastic depth).
+    rank = len(inputs[0].shape)
+    noise_shape = (None,) + (1,) * (rank - 1) if layer.per_sample else None
+    return keras.layers.Dropout(layer.rate, noise_shape=noise_shape, name=keras_name(layer.name))(
+        inputs[0]
+    )
 
 
 @build_layer.register
@@ -241,3 +246,39 @@ def save_inference_model(network: Network, path: Path) -> keras.Model:
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     return model
+
+
+# The third edition's words.
+
+
+@build_layer.register
+def _pointwise(layer: ir.Pointwise, inputs: Sequence[Tensor]) -> Tensor:
+    # Keras' Dense acts on the last axis of a 4-D tensor: at every position of the map.
+    return keras.layers.Dense(
+        layer.units,
+        activation=keras_activation(layer.activation),
+        use_bias=layer.bias,
+        name=keras_name(layer.name),
+    )(inputs[0])
+
+
+@build_layer.register
+def _rescale(layer: ir.Rescale, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.Rescaling(layer.scale, layer.offset, name=keras_name(layer.name))(inputs[0])
+
+
+@build_layer.register
+def _normalize(layer: ir.Normalize, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.Normalization(axis=-1, name=keras_name(layer.name))(inputs[0])
+
+
+@build_layer.register
+def _layernorm(layer: ir.LayerNorm, inputs: Sequence[Tensor]) -> Tensor:
+    return keras.layers.LayerNormalization(
+        axis=-1, epsilon=layer.epsilon, name=keras_name(layer.name)
+    )(inputs[0])
+
+
+@build_layer.register
+def _layerscale(layer: ir.LayerScale, inputs: Sequence[Tensor]) -> Tensor:
+    return LayerScale(layer.initial, name=keras_name(layer.name))(inputs[0])

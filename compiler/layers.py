@@ -89,3 +89,30 @@ class AdaptivePooling2D(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "grid": self.grid, "pooling": self.pooling}
+
+
+@keras.saving.register_keras_serializable(package="netspec")
+class LayerScale(keras.layers.Layer):
+    """ConvNeXt's LayerScale (the class keras.applications.convnext defines for itself):
+    x * gamma, one learnt gamma per channel, each starting at `initial`."""
+
+    def __init__(self, initial: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.initial = initial
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.gamma = self.add_weight(
+            name="gamma",
+            shape=(input_shape[-1],),
+            initializer=keras.initializers.Constant(self.initial),
+            trainable=True,
+        )
+
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
+        return inputs * self.gamma
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "initial": self.initial}

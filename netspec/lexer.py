@@ -63,6 +63,8 @@ class NetspecLexer(RegexLexer):
             (rf"({_NAME})(=)", bygroups(Name.Attribute, Operator)),
             (_NAME, Name),
             (r"->", Operator),
+            # Arithmetic in arguments: `(c_in*e)`, `(c_in//4)`, `w*4`.
+            (r"//|[*+]", Operator),
             (r"[:(),/=\-]", Punctuation),
             (r".", Text),
         ],

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from netspec.diagnostics import Diagnostic
 
-# A kernel with its stride, a word, or a single character.
-_TOKEN = re.compile(r"\d+x\d+(?:/\d+)?|[^\s:>\-/=,]+|\S")
+# A kernel with its stride, an expression in parentheses, a word, or a single character.
+_TOKEN = re.compile(r"\d+x\d+(?:/\d+)?|\((?:[^()\n]|\([^()\n]*\))*\)|[^\s:>\-/=,()]+|\S")
 
 
 def source_line(text: str, line: int) -> str | None:

@@ -37,7 +37,13 @@ TERMINAL_NAME = re.compile(r"(?<![\w'])_*[A-Z][A-Z0-9_]+(?![\w'])|__(?:ANON|anon
 SMALL_HEADER = "network t\ninput 8x8x4\nclasses 3\n"
 # Every IR layer kind at least once: for the tests that must cover each.
 EVERY_KIND = """\
+rescale 1/255 offset=-1
+normalize
 conv 3x3 8 bn
+layernorm eps=1e-6
+pointwise 8 gelu
+layerscale 1e-6
+dropout 0.2 per_sample
 lrn
 pad 1 -> maxpool 2x2/1 valid
 avgpool 2x2/1 same

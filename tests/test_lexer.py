@@ -68,6 +68,18 @@ def test_a_word_that_only_starts_like_a_layer_word_is_a_name() -> None:
     ]  # fmt: skip
 
 
+def test_arithmetic_and_the_third_editions_words() -> None:
+    assert tokens("dwconv (k)x(k)/s\nconv 1x1 (c_in//4)\nlayerscale 1e-6\n") == [
+        (Name.Builtin, "dwconv"), (Punctuation, "("), (Name, "k"), (Punctuation, ")"),
+        (Name, "x"), (Punctuation, "("), (Name, "k"), (Punctuation, ")"), (Punctuation, "/"),
+        (Name, "s"),
+        (Name.Builtin, "conv"), (Number.Other, "1x1"), (Punctuation, "("), (Name, "c_in"),
+        (Operator, "//"), (Number.Integer, "4"), (Punctuation, ")"),
+        (Name.Builtin, "layerscale"), (Number.Float, "1e-6"),
+    ]  # fmt: skip
+    assert (Operator, "*") in tokens("conv 3x3 w*4\n")
+
+
 def test_the_lexer_gives_back_the_text_it_was_given() -> None:
     text = (REPO / "specs" / "inception_v4.ns").read_text()
     assert "".join(value for _, value in NetspecLexer().get_tokens(text)) == text

@@ -32,7 +32,6 @@ from netspec.ir import (
     Activation,
     Add,
     Concat,
-    Dense,
     Dropout,
     Facts,
     Flatten,
@@ -40,6 +39,7 @@ from netspec.ir import (
     Layer,
     Multiply,
     Network,
+    Projection,
     Scale,
     SlidingWindow,
     ZeroPad,
@@ -110,7 +110,7 @@ def module_calls(network: Network) -> dict[str, tuple[str, ...]]:
                 in_forward and isinstance(layer, (Activation, Dropout))
             ):
                 own.append(layer.function if isinstance(layer, Activation) else layer.kind)
-            if isinstance(layer, (SlidingWindow, Dense)) and not in_forward:
+            if isinstance(layer, (SlidingWindow, Projection)) and not in_forward:
                 own += [layer.activation] if layer.activation != "linear" else []
             calls[layer.name] = tuple(own)
         wrappers = [CONV_BLOCK] if statement.conv_block else []

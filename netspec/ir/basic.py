@@ -28,12 +28,20 @@ class Flatten(LayerBase):
         return source.pooled_whole(Shape(1, 1, source.shape.elements, flat=True))
 
 
-class Dense(LayerBase):
-    kind: Literal["dense"] = "dense"
+class Projection(LayerBase):
+    """A Keras Dense: `units` outputs from the last axis, C*units weights (+ units biases)."""
+
     units: int
     # "linear" for the classifier of a head: it emits logits.
     activation: str
     bias: bool = True
+
+    def params(self, channels: int) -> int:
+        return channels * self.units + (self.units if self.bias else 0)
+
+
+class Dense(Projection):
+    kind: Literal["dense"] = "dense"
 
     def facts(self, inputs: Sequence[Facts]) -> Facts:
         source = single(inputs)
@@ -43,9 +51,27 @@ class Dense(LayerBase):
                 f"dense needs a flat vector, but gets the {source.shape} map",
                 hint="add `flatten` or `gap` before it",
             )
+        params = self.params(source.shape.channels)
         weights = source.shape.channels * self.units
-        params = weights + (self.units if self.bias else 0)
         return replace(source.passed_on(Shape(1, 1, self.units, flat=True), params), macs=weights)
+
+
+class Pointwise(Projection):
+    """A dense at every position of a map (Keras Dense on a 4-D tensor): a 1x1 conv's
+    numbers, H*W*C*F multiply-adds."""
+
+    kind: Literal["pointwise"] = "pointwise"
+
+    def facts(self, inputs: Sequence[Facts]) -> Facts:
+        source = feature_map(self.kind, inputs)
+        shape = source.shape
+        return source.slid(
+            Shape(shape.height, shape.width, self.units),
+            (1, 1),
+            (1, 1),
+            params=self.params(shape.channels),
+            macs=shape.height * shape.width * shape.channels * self.units,
+        )
 
 
 class Elementwise(LayerBase):
@@ -58,6 +84,22 @@ class Elementwise(LayerBase):
 class Dropout(Elementwise):
     kind: Literal["dropout"] = "dropout"
     rate: float
+    # Drops each example whole (stochastic depth, drop-connect), not each value.
+    per_sample: bool = False
+
+
+class Rescale(Elementwise):
+    """x * scale + offset (Keras Rescaling): `rescale 1/255`."""
+
+    kind: Literal["rescale"] = "rescale"
+    scale: float
+    offset: float = 0.0
+
+
+def _per_channel(source: Facts, params: int, non_trainable: int = 0) -> Facts:
+    """A layer with `params` weights that keeps the shape and counts no multiply-adds, as
+    batch norm counts none."""
+    return replace(source.passed_on(params=params), non_trainable=non_trainable)
 
 
 class BatchNorm(LayerBase):
@@ -67,9 +109,41 @@ class BatchNorm(LayerBase):
     def facts(self, inputs: Sequence[Facts]) -> Facts:
         source = single(inputs)
         channels = source.shape.channels
-        return replace(
-            source.passed_on(params=self.options.params(channels)), non_trainable=2 * channels
-        )
+        return _per_channel(source, self.options.params(channels), non_trainable=2 * channels)
+
+
+class Normalize(LayerBase):
+    """Keras Normalization over channels: a mean and a variance per channel and a count, all
+    set by `adapt`, none trained."""
+
+    kind: Literal["normalize"] = "normalize"
+
+    def facts(self, inputs: Sequence[Facts]) -> Facts:
+        source = single(inputs)
+        weights = 2 * source.shape.channels + 1
+        return _per_channel(source, weights, non_trainable=weights)
+
+
+class LayerNorm(LayerBase):
+    """Keras LayerNormalization over channels: gamma and beta per channel."""
+
+    kind: Literal["layernorm"] = "layernorm"
+    epsilon: float = 1e-3
+
+    def facts(self, inputs: Sequence[Facts]) -> Facts:
+        source = single(inputs)
+        return _per_channel(source, 2 * source.shape.channels)
+
+
+class LayerScale(LayerBase):
+    """A learnt scale per channel, starting at `initial` (ConvNeXt's LayerScale)."""
+
+    kind: Literal["layerscale"] = "layerscale"
+    initial: float
+
+    def facts(self, inputs: Sequence[Facts]) -> Facts:
+        source = single(inputs)
+        return _per_channel(source, source.shape.channels)
 
 
 class LocalResponseNorm(Elementwise):

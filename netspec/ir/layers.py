@@ -18,7 +18,12 @@ from netspec.ir.basic import (
     Dropout,
     Flatten,
     InputLayer,
+    LayerNorm,
+    LayerScale,
     LocalResponseNorm,
+    Normalize,
+    Pointwise,
+    Rescale,
     Scale,
     ZeroPad,
 )
@@ -46,11 +51,16 @@ Layer = Annotated[
     | GlobalMaxPool
     | Flatten
     | Dense
+    | Pointwise
     | Dropout
     | BatchNorm
     | LocalResponseNorm
+    | Normalize
+    | LayerNorm
+    | LayerScale
     | Activation
     | Scale
+    | Rescale
     | ZeroPad
     | Concat
     | Add

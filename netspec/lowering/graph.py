@@ -377,12 +377,15 @@ class GraphBuilder:
 
         # Each layer points at the width that made it, so a diagnostic's caret lands there.
         def conv(size: int, width: ast.Value) -> ast.LayerStmt:
-            kernel = ast.Kernel(size, size, ast.Number(1, width.pos), width.pos)
+            side = ast.Number(size, width.pos)
+            kernel = ast.Kernel(side, side, ast.Number(1, width.pos), width.pos)
             return ast.LayerStmt("conv", kernel, width, (), width.pos)
 
         pool_layer = ast.LayerStmt(
             "maxpool",
-            ast.Kernel(3, 3, ast.Number(1, pool.pos), pool.pos),
+            ast.Kernel(
+                ast.Number(3, pool.pos), ast.Number(3, pool.pos), ast.Number(1, pool.pos), pool.pos
+            ),
             None,
             (ast.Option("same", (), pool.pos),),
             pool.pos,

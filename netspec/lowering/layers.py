@@ -20,11 +20,13 @@ from netspec.ir import (
     BatchNormOptions,
     Dropout,
     LayerBase,
+    LayerScale,
     LocalResponseNorm,
     Padding,
+    Rescale,
     ZeroPad,
 )
-from netspec.lowering.values import LARGEST_SIZE, Resolver, unknown_option
+from netspec.lowering.values import Resolver, unknown_option
 from netspec.syntax import ast
 
 if TYPE_CHECKING:
@@ -95,6 +97,8 @@ def _read(option: ast.Option, spec: Option, resolver: Resolver) -> Any:
         return resolver.positive_int(value, spec.name)
     if spec.reading == "fraction":
         return resolver.fraction(value, spec.name)
+    if spec.reading == "number":
+        return float(resolver.number(value))
     return resolver.positive(value, spec.name)
 
 
@@ -105,19 +109,19 @@ def with_attributes(base: Attributes, values: dict[str, Any]) -> Attributes:
 def _window(
     kernel: ast.Kernel, resolver: Resolver, default_stride: int | None
 ) -> tuple[tuple[int, int], tuple[int, int]]:
-    if kernel.height < 1 or kernel.width < 1:
-        raise resolver.fail("invalid-value", "a kernel must be at least 1x1", kernel.pos)
-    if max(kernel.height, kernel.width) > LARGEST_SIZE:
-        raise resolver.fail(
-            "invalid-value", f"a kernel or stride must be at most {LARGEST_SIZE:,}", kernel.pos
-        )
+    window = _sides(kernel, resolver, "a kernel side")
     if kernel.stride is not None:
         # A module parameter may stand for the stride (`3x3/s`).
         stride = resolver.positive_int(kernel.stride, "a stride")
-        return (kernel.height, kernel.width), (stride, stride)
+        return window, (stride, stride)
     if default_stride is None:
-        return (kernel.height, kernel.width), (kernel.height, kernel.width)
-    return (kernel.height, kernel.width), (default_stride, default_stride)
+        return window, window
+    return window, (default_stride, default_stride)
+
+
+def _sides(kernel: ast.Kernel, resolver: Resolver, what: str) -> tuple[int, int]:
+    """A kernel's or grid's height and width: numbers, or computed (`(k)x(k)`)."""
+    return resolver.positive_int(kernel.height, what), resolver.positive_int(kernel.width, what)
 
 
 Part = tuple[str, type[LayerBase], dict[str, Any]]
@@ -169,14 +173,7 @@ def _pad(statement: ast.LayerStmt, resolver: Resolver) -> tuple[int, int, int, i
             "pad takes one size, or four: top, bottom, left, right (`pad 0,1,0,1`)",
             statement.pos,
         )
-    sizes = []
-    for value in values:
-        number = resolver.number(value)
-        if (isinstance(number, float) and not number.is_integer()) or number < 0:
-            raise resolver.fail(
-                "invalid-value", f"a pad must be a whole number >= 0, not {number}", value.pos
-            )
-        sizes.append(int(number))
+    sizes = [resolver.whole(value, "a pad", least=0) for value in values]
     top, bottom, left, right = sizes * 4 if len(sizes) == 1 else sizes
     return top, bottom, left, right
 
@@ -205,8 +202,9 @@ def windowed(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBas
 
 
 def dense(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
-    """A dense layer; the one that ends a head emits logits whatever `defaults:` says, since
-    training applies softmax in the loss."""
+    """A dense layer (on a vector, or `pointwise` at every position of a map); the one that
+    ends a head emits logits whatever `defaults:` says, since training applies softmax in
+    the loss."""
     values = read_options(statement.options, entry.options, site.resolver, entry.word)
     chosen = with_attributes(site.defaults.dense, values)
     if site.ends_head:
@@ -251,11 +249,11 @@ def pool(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
     resolver, kernel = site.resolver, statement.kernel
     assert kernel is not None and entry.layer is not None and entry.adaptive is not None
     if statement.adaptive:
-        grid = (kernel.height, kernel.width)
-        if min(grid) < 1 or kernel.stride is not None:
+        if kernel.stride is not None:
             raise resolver.fail(
                 "invalid-value", "pool to a grid like 4x4, without a stride", kernel.pos
             )
+        grid = _sides(kernel, resolver, "a grid side")
         return [entry.adaptive.model_construct(**{**site.common, "grid": grid})]
     # Without `/S` a pool steps by its window, as Keras' pooling layers do.
     window, stride = _window(kernel, resolver, default_stride=None)
@@ -266,9 +264,34 @@ def pool(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
 
 
 def dropout(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    """Element-wise, or `per_sample`: the whole example at once (stochastic depth)."""
     assert statement.size is not None
     rate = site.resolver.fraction(statement.size, "a dropout rate")
-    return [Dropout.model_construct(**site.common, rate=rate)]
+    values = read_options(statement.options, entry.options, site.resolver, entry.word)
+    return [Dropout.model_construct(**site.common, rate=rate, **values)]
+
+
+def rescale(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    """`rescale 1/255 offset=-1`: x * scale + offset, any finite numbers."""
+    assert statement.size is not None
+    scale = float(site.resolver.number(statement.size))
+    values = read_options(statement.options, entry.options, site.resolver, entry.word)
+    return [Rescale.model_construct(**site.common, scale=scale, **values)]
+
+
+def layer_scale(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    """`layerscale 1e-6`: each channel's learnt scale starts at the number."""
+    _no_options(statement, entry, site)
+    assert statement.size is not None
+    initial = site.resolver.positive(statement.size, "a layer scale's initial value")
+    return [LayerScale.model_construct(**site.common, initial=initial)]
+
+
+def configured(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    """A word that takes only options, each an attribute of its node (`layernorm eps=1e-6`)."""
+    values = read_options(statement.options, entry.options, site.resolver, entry.word)
+    assert entry.layer is not None
+    return [entry.layer.model_construct(**site.common, **values)]
 
 
 def pad(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:

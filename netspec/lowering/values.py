@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import math
+import operator
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from netspec.diagnostics import Diagnostic, error
 from netspec.ir import Span
@@ -43,6 +46,8 @@ class Resolver:
         return Invalid(error(code, message, self.file, pos.line, pos.column, hint))
 
     def number(self, value: ast.Value) -> int | float:
+        if isinstance(value, ast.Expr):
+            return self._evaluate(value)
         if isinstance(value, ast.Number):
             # `1e999` reads as infinity and a 400-digit integer fits no float: neither is a size
             # or a rate, and arithmetic on them fails far from the spec.
@@ -62,16 +67,33 @@ class Resolver:
             hint=did_you_mean(value.name, [*self.bindings, "classes"]),
         )
 
+    def _evaluate(self, expression: ast.Expr) -> int | float:
+        left, right = self.number(expression.left), self.number(expression.right)
+        if expression.op in ("//", "/") and right == 0:
+            raise self.fail("invalid-value", f"`{expression.text}` divides by zero", expression.pos)
+        try:
+            result = _ARITHMETIC[expression.op](left, right)
+        except OverflowError:
+            result = math.inf
+        if not -sys.float_info.max <= result <= sys.float_info.max:
+            raise self.fail("invalid-value", f"`{expression.text}` is too large", expression.pos)
+        return result
+
     def positive_int(self, value: ast.Value, what: str) -> int:
+        return self.whole(value, what, least=1)
+
+    def whole(self, value: ast.Value, what: str, *, least: int) -> int:
         number = self.number(value)
-        if (isinstance(number, float) and not number.is_integer()) or number < 1:
+        if (isinstance(number, float) and not number.is_integer()) or number < least:
             raise self.fail(
-                "invalid-value", f"{what} must be a whole number >= 1, not {number}", value.pos
+                "invalid-value",
+                f"{what} must be a whole number >= {least}, {_but(value, number)}",
+                value.pos,
             )
         if number > LARGEST_SIZE:
             raise self.fail(
                 "invalid-value",
-                f"{what} must be at most {LARGEST_SIZE:,}, not {number:g}",
+                f"{what} must be at most {LARGEST_SIZE:,}, {_but(value, number)}",
                 value.pos,
             )
         return int(number)
@@ -82,21 +104,25 @@ class Resolver:
         if not ok:
             bound = "[0, 1]" if upper_inclusive else "[0, 1)"
             raise self.fail(
-                "invalid-value", f"{what} must be in {bound}, not {number:g}", value.pos
+                "invalid-value",
+                f"{what} must be in {bound}, {_but(value, number)}",
+                value.pos,
             )
         return number
 
     def positive(self, value: ast.Value, what: str) -> float:
         number = float(self.number(value))
         if number <= 0:
-            raise self.fail("invalid-value", f"{what} must be > 0, not {number:g}", value.pos)
+            raise self.fail(
+                "invalid-value", f"{what} must be > 0, {_but(value, number)}", value.pos
+            )
         return number
 
     def boolean(self, option: ast.Option) -> bool:
         if not option.values:
             return True
         (value,) = option.values[:1]
-        word = value.name if isinstance(value, ast.Ref) else str(value.value)
+        word = ast.written(value)
         if word.lower() in TRUE_WORDS:
             return True
         if word.lower() in FALSE_WORDS:
@@ -111,6 +137,24 @@ class Resolver:
                 "invalid-value", f"{option.name} takes one value, like {option.name}=1", option.pos
             )
         return option.values[0]
+
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], int | float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "//": operator.floordiv,
+    "/": operator.truediv,
+}
+
+
+def _but(value: ast.Value, number: object) -> str:
+    """The value a check rejected; an expression is named with it (`w-w` is 0)."""
+    if isinstance(number, float):
+        number = f"{number:g}"
+    if isinstance(value, ast.Expr):
+        return f"but `{value.text}` is {number}"
+    return f"not {number}"
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str | None:

@@ -28,8 +28,13 @@ from netspec.ir import (
     GlobalAvgPool,
     GlobalMaxPool,
     LayerBase,
+    LayerNorm,
+    LayerScale,
     LocalResponseNorm,
     MaxPool,
+    Normalize,
+    Pointwise,
+    Rescale,
     SeparableConv,
     ZeroPad,
 )
@@ -37,8 +42,8 @@ from netspec.lowering import layers as lowering
 from netspec.syntax import ast
 
 # How an option's value is read: a bare word, or `name=value` checked as a whole number
-# >= 1, a number > 0, a fraction in [0, 1), or true/false (bare means true).
-Reading = Literal["flag", "whole", "positive", "fraction", "boolean"]
+# >= 1, a number > 0, a fraction in [0, 1), any number, or true/false (bare means true).
+Reading = Literal["flag", "whole", "positive", "fraction", "number", "boolean"]
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,11 @@ class Option:
 
 @dataclass(frozen=True)
 class Argument:
-    """A word before the options: a window (`3x3/2`) or a number (`64`, `classes`)."""
+    """A word before the options: a window (`3x3/2`), a whole number (`64`, `classes`), or
+    a number its word's lowering reads (`1/255`, `1e-6`)."""
 
     name: str
-    reading: Literal["window", "number", "numbers"]
+    reading: Literal["window", "number", "numbers", "real"]
     # The IR field a number sets (`filters`, `units`).
     field: str = ""
 
@@ -189,11 +195,21 @@ LAYER_WORDS: dict[str, Word] = {
             defaults="dense",
         ),
         Word(
+            "pointwise",
+            "a dense at every position of a map (Keras Dense on a 4-D tensor)",
+            lowering.dense,
+            Pointwise,
+            (Argument("units", "number", "units"),),
+            DENSE_OPTIONS,
+            defaults="dense",
+        ),
+        Word(
             "dropout",
-            "dropout, rate in [0, 1)",
+            "dropout, rate in [0, 1): each value alone, or each example whole (`per_sample`)",
             lowering.dropout,
             Dropout,
             (Argument("rate", "number", "rate"),),
+            (Option("per_sample", "flag", "per_sample", True),),
         ),
         Word(
             "pad",
@@ -230,6 +246,34 @@ LAYER_WORDS: dict[str, Word] = {
                 Option("bias", "positive", "bias"),
             ),
             defaults="lrn",
+        ),
+        Word(
+            "normalize",
+            "Keras Normalization over channels: a mean, a variance and a count, not trained",
+            lowering.plain,
+            Normalize,
+        ),
+        Word(
+            "layernorm",
+            "layer normalization over channels (Keras LayerNormalization)",
+            lowering.configured,
+            LayerNorm,
+            options=(Option("eps", "positive", "epsilon"),),
+        ),
+        Word(
+            "layerscale",
+            "a learnt scale per channel, starting at the number (ConvNeXt)",
+            lowering.layer_scale,
+            LayerScale,
+            (Argument("initial", "real"),),
+        ),
+        Word(
+            "rescale",
+            "x * scale + offset (Keras Rescaling): `rescale 1/255`",
+            lowering.rescale,
+            Rescale,
+            (Argument("scale", "real"),),
+            (Option("offset", "number", "offset"),),
         ),
         Word("identity", "passes its input on: a shortcut branch", lowering.plain, None),
         *ACTIVATION_WORDS,

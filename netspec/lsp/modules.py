@@ -22,14 +22,10 @@ class Module:
     @property
     def signature(self) -> str:
         params = ", ".join(
-            param.name if param.default is None else f"{param.name}={_value(param.default)}"
+            param.name if param.default is None else f"{param.name}={ast.written(param.default)}"
             for param in self.params
         )
         return f"module {self.name}({params})" if self.params else f"module {self.name}"
-
-
-def _value(value: ast.Value) -> str:
-    return str(value.value) if isinstance(value, ast.Number) else value.name
 
 
 def defined_modules(spec: ast.Spec) -> dict[str, Module]:

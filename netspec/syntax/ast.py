@@ -26,7 +26,26 @@ class Ref(NamedTuple):
     pos: Pos
 
 
-Value = Number | Ref
+class Expr(NamedTuple):
+    """Arithmetic on numbers and parameters: `(c_in*e)`, `w*4`, `1/255`; `op` is one of
+    `+ - * // /` (`/` only where a fraction stands, `rescale 1/255`)."""
+
+    op: str
+    left: Value
+    right: Value
+    pos: Pos
+    # As written, without outer parentheses and spaces: what a diagnostic names.
+    text: str
+
+
+Value = Number | Ref | Expr
+
+
+def written(value: Value) -> str:
+    """A value as the spec wrote it: `64`, `w`, `c_in*e`."""
+    if isinstance(value, Number):
+        return str(value.value)
+    return value.name if isinstance(value, Ref) else value.text
 
 
 class Text(NamedTuple):
@@ -43,8 +62,10 @@ class Option(NamedTuple):
 
 
 class Kernel(NamedTuple):
-    height: int
-    width: int
+    """`3x3/2`, or sides computed from parameters: `(k)x(k)/s`."""
+
+    height: Value
+    width: Value
     # A number, or a module parameter (`3x3/s`); None when the statement gives no stride.
     stride: Value | None
     pos: Pos

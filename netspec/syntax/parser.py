@@ -32,6 +32,8 @@ EXPECTED_IN_WORDS = {
 }
 # Where the parser expects all of these, it is at the start of a statement.
 STATEMENT_STARTERS = {"CONV", "MAXPOOL", "NAME"}
+# Where the parser expects these, a value or a kernel may also start with `(` or `-`.
+VALUE_STARTERS = {"NUMBER", "KERNEL"}
 
 
 class _IndentationError(Exception):
@@ -113,8 +115,32 @@ def _number(token: Token) -> ast.Number:
     return ast.Number(int(text) if is_integer else float(text), _pos(token))
 
 
-def _value(token: Token) -> ast.Value:
-    return _number(token) if token.type == "NUMBER" else ast.Ref(str(token), _pos(token))
+def _value(item: Token | ast.Value) -> ast.Value:
+    """A value the transformer made already (an expression), or a number or name token."""
+    if not isinstance(item, Token):
+        return item
+    return _number(item) if item.type == "NUMBER" else ast.Ref(str(item), _pos(item))
+
+
+# How tightly each operator binds: what decides where an expression's text needs parentheses.
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "//": 2, "/": 2}
+
+
+def _binary(op: str, left: Token | ast.Value, right: Token | ast.Value) -> ast.Expr:
+    first, second = _value(left), _value(right)
+    text = _operand(first, op, right=False) + op + _operand(second, op, right=True)
+    return ast.Expr(op, first, second, first.pos, text)
+
+
+def _operand(value: ast.Value, op: str, *, right: bool) -> str:
+    """An operand's text, in parentheses where the operator would otherwise take it apart:
+    `(a+b)*c`, `a-(b-c)`."""
+    text = ast.written(value)
+    if isinstance(value, ast.Expr):
+        inner, outer = _PRECEDENCE[value.op], _PRECEDENCE[op]
+        if inner < outer or (right and inner == outer):
+            return f"({text})"
+    return text
 
 
 # What a block's lines transform to before grouping: statements, `branch:` blocks, chains.
@@ -230,15 +256,21 @@ class _ToAst(Transformer[Token, Any]):
 
     def sized_window(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         kind, kernel, size, *options = children
-        return ast.LayerStmt(str(kind), _kernel(kernel), _value(size), tuple(options), _pos(meta))
+        return ast.LayerStmt(str(kind), kernel, _value(size), tuple(options), _pos(meta))
 
     def window(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         kind, kernel, *options = children
-        return ast.LayerStmt(str(kind), _kernel(kernel), None, tuple(options), _pos(meta))
+        return ast.LayerStmt(str(kind), kernel, None, tuple(options), _pos(meta))
 
     def adaptive_pool(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         kind, grid = children
-        return ast.LayerStmt(str(kind), _kernel(grid), None, (), _pos(meta), adaptive=True)
+        return ast.LayerStmt(str(kind), grid, None, (), _pos(meta), adaptive=True)
+
+    def kernel(self, meta: Meta, children: list[Any]) -> ast.Kernel:
+        if len(children) == 1:
+            return _kernel(children[0])
+        height, width, *stride = (_value(child) for child in children)
+        return ast.Kernel(height, width, stride[0] if stride else None, _pos(meta))
 
     def pad(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         sizes = tuple(_value(token) for token in children[1:])
@@ -249,7 +281,16 @@ class _ToAst(Transformer[Token, Any]):
         return ast.LayerStmt(str(kind), None, _value(size), tuple(options), _pos(meta))
 
     def dropout(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
-        return ast.LayerStmt("dropout", None, _value(children[0]), (), _pos(meta))
+        rate, *options = children
+        return ast.LayerStmt("dropout", None, _value(rate), tuple(options), _pos(meta))
+
+    def rescale(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
+        kind, scale, *rest = children
+        options = [child for child in rest if isinstance(child, ast.Option)]
+        divisor = [child for child in rest if not isinstance(child, ast.Option)]
+        if divisor:
+            scale = _binary("/", scale, divisor[0])
+        return ast.LayerStmt(str(kind), None, _value(scale), tuple(options), _pos(meta))
 
     def plain_layer(self, meta: Meta, children: list[Any]) -> ast.LayerStmt:
         kind, *options = children
@@ -279,6 +320,34 @@ class _ToAst(Transformer[Token, Any]):
         name, value = children
         return ast.Argument(str(name), _value(value), _pos(name))
 
+    def negative(self, meta: Meta, children: list[Any]) -> ast.Number:
+        number = _number(children[0])
+        return ast.Number(-number.value, _pos(meta))
+
+    def product(self, meta: Meta, children: list[Any]) -> ast.Expr:
+        first, *others = children
+        expression = _binary("*", first, others[0])
+        for other in others[1:]:
+            expression = _binary("*", expression, other)
+        return expression
+
+    def add(self, meta: Meta, children: list[Any]) -> ast.Expr:
+        return _binary("+", *children)
+
+    def subtract(self, meta: Meta, children: list[Any]) -> ast.Expr:
+        return _binary("-", *children)
+
+    def multiply(self, meta: Meta, children: list[Any]) -> ast.Expr:
+        return _binary("*", *children)
+
+    def floor_divide(self, meta: Meta, children: list[Any]) -> ast.Expr:
+        return _binary("//", *children)
+
+    def group(self, meta: Meta, children: list[Any]) -> ast.Value:
+        """`(c_in*e)` where a value stands: an expression points at its parenthesis."""
+        inner = _value(children[0])
+        return inner._replace(pos=_pos(meta)) if isinstance(inner, ast.Expr) else inner
+
     def option(self, meta: Meta, children: list[Any]) -> ast.Option:
         name, *values = children
         return ast.Option(str(name), tuple(_value(v) for v in values), _pos(name))
@@ -287,8 +356,10 @@ class _ToAst(Transformer[Token, Any]):
 def _kernel(token: Token) -> ast.Kernel:
     text = str(token)
     window, _, stride = text.partition("/")
-    height, width = (int(part) for part in window.split("x"))
+    height_text, width_text = window.split("x")
     pos = _pos(token)
+    height = ast.Number(int(height_text), pos)
+    width = ast.Number(int(width_text), ast.Pos(pos.line, pos.column + len(height_text) + 1))
     # The stride's own column: after `KxK/`.
     stride_pos = ast.Pos(pos.line, pos.column + len(window) + 1)
     value: ast.Value | None = None
@@ -437,6 +508,12 @@ def _describe_token(token: Token) -> str:
 
 
 def _describe_expected(expected: set[str] | frozenset[str]) -> str:
+    if set(expected) & VALUE_STARTERS:
+        # `(` and `-` start an expression or a negative number: "a number" says it.
+        expected = set(expected) - {"LPAR", "MINUS"}
+    if "_NL" in expected:
+        # A value may go on as a bare product (`w*4`); not what a finished line lacks.
+        expected = set(expected) - {"STAR"}
     if set(expected) >= STATEMENT_STARTERS:
         return "a statement (a layer such as `conv 3x3 64`, `branch:`, or a module instance)"
     words = sorted({_describe_terminal(name) for name in expected})

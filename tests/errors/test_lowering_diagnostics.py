@@ -23,7 +23,7 @@ CASES = [
     ("conv 3x3 0\n", [("invalid-value", 4, 10)]),
     ("conv 0x3 8\n", [("invalid-value", 4, 6)]),
     ("conv 3x3/0 8\n", [("invalid-value", 4, 10)]),  # at the stride
-    ("maxpool 3x0\n", [("invalid-value", 4, 9)]),
+    ("maxpool 3x0\n", [("invalid-value", 4, 11)]),  # the side that is 0
     ("dense 0.5\n", [("invalid-value", 4, 7)]),
     ("repeat 0:\n  conv 1x1 8\n", [("invalid-value", 4, 8)]),
     ("lrn size=0\n", [("invalid-value", 4, 10)]),
@@ -104,14 +104,15 @@ def test_lowering_diagnostic(body: str, expected: list[tuple[str, int, int]]) ->
     assert diagnose(body + CLASSIFIER) == expected
 
 
-def test_a_negative_number_is_a_syntax_error() -> None:
+def test_a_negative_number_parses_and_is_refused_where_it_cannot_stand() -> None:
     (diagnostic,) = check("conv 3x3 -1\n").diagnostics
-    assert (diagnostic.code, diagnostic.line, diagnostic.column) == ("syntax", 4, 10)
+    assert (diagnostic.code, diagnostic.line, diagnostic.column) == ("invalid-value", 4, 10)
+    assert diagnostic.message == "conv filters must be a whole number >= 1, not -1"
 
 
-def test_a_negative_aux_weight_does_not_parse() -> None:
+def test_a_negative_aux_weight_is_an_invalid_value() -> None:
     (diagnostic,) = check("conv 1x1 8\naux a weight=-1:\n  gap\n").diagnostics
-    assert (diagnostic.code, diagnostic.line, diagnostic.column) == ("syntax", 5, 14)
+    assert (diagnostic.code, diagnostic.line, diagnostic.column) == ("invalid-value", 5, 7)
 
 
 def test_two_aux_heads_with_one_name() -> None:

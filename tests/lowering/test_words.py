@@ -20,7 +20,7 @@ from netspec.lowering.words import (
 from netspec.lsp.completion import completions
 from tests.helpers import REPO, compile_errors, compile_spec
 
-EXAMPLE_ARGUMENT = {"window": "3x3", "number": "8", "numbers": "1"}
+EXAMPLE_ARGUMENT = {"window": "3x3", "number": "8", "numbers": "1", "real": "0.5"}
 IR_KINDS = set(typing.get_args(typing.get_args(Layer)[0]))
 
 

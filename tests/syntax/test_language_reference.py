@@ -92,6 +92,27 @@ train:
   label_smoothing 0.1
 """  # noqa: E501 (the contract's example, verbatim)
 
+# The third edition, continued: the modern CNNs and computed arguments.
+CONTRACT_THIRD = """\
+module mbconv(c_in, c_out, e, k, s=1):
+  conv 1x1 (c_in*e) swish bn
+  dwconv (k)x(k)/s swish bn            # a kernel side from a parameter: in parentheses
+  se squeeze c=(c_in*e) r=(c_in//4)    # arithmetic in arguments: in parentheses;
+  conv 1x1 c_out linear bn             # bare `w*4` is also accepted (no other meaning)
+  dropout 0.2 per_sample               # drop the whole sample (stochastic depth /
+                                       # drop-connect: Keras noise_shape (None,1,1,1))
+
+rescale 1/255                          # Keras Rescaling: x * scale (+ offset=), 0 params
+normalize                              # Keras Normalization over channels: mean, variance
+                                       # (C each) and count, not trainable: 2C+1
+layernorm                              # Keras LayerNormalization over channels: 2C
+                                       # (`eps=`); `bn` stays batch norm
+pointwise 384 gelu                     # a dense applied at every position of a map (Keras
+                                       # Dense on a 4-D tensor): C*F (+F); `dense` on a map
+                                       # stays the `dense-needs-flat` error
+layerscale 1e-6                        # a learnable per-channel scale (ConvNeXt): C
+"""
+
 CONTRACT_BLOCKS = {
     "defaults": CONTRACT_DEFAULTS,
     "layers": CONTRACT_LAYERS,
@@ -101,6 +122,7 @@ CONTRACT_BLOCKS = {
     "aux": CONTRACT_AUX,
     "head": CONTRACT_HEAD,
     "train": CONTRACT_TRAIN,
+    "third edition": CONTRACT_THIRD,
     "sections": "stem:\n  conv 7x7/2 64\nstage 4:\n  conv 1x1 8\nstage mixed:\n  conv 1x1 8\n",
     "parameterless module": "module reduction_a:\n  branch: maxpool 3x3/2\n"
     "  branch: conv 3x3/2 384 valid\nreduction_a mixed3\n",
@@ -135,7 +157,7 @@ def test_header_with_comments() -> None:
 def kernel(layer: ast.LayerStmt) -> tuple[int, int, int | float | str | None] | None:
     if layer.kernel is None:
         return None
-    return layer.kernel.height, layer.kernel.width, written(layer.kernel.stride)
+    return written(layer.kernel.height), written(layer.kernel.width), written(layer.kernel.stride)
 
 
 def test_every_layer_form() -> None:
@@ -173,7 +195,7 @@ def test_defaults_block_holds_one_setting_per_line() -> None:
 def test_a_same_line_chain_is_the_statements_one_after_another() -> None:
     (group,) = statements("branch: conv 1x1 48 -> conv 5x5 64\n")
     (branch,) = group.branches
-    assert [(s.kind, s.kernel.height, s.size.value) for s in branch.body] == [
+    assert [(s.kind, s.kernel.height.value, s.size.value) for s in branch.body] == [
         ("conv", 1, 48),
         ("conv", 5, 64),
     ]
@@ -286,12 +308,12 @@ def test_numbers_are_integers_and_decimals(text: str, value: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "kernel"),
+    ("text", "expected"),
     [("3x3", (3, 3, None)), ("1x7", (1, 7, None)), ("7x1/2", (7, 1, 2)), ("3x3/2", (3, 3, 2))],
 )
-def test_kernels_with_optional_stride(text: str, kernel: tuple[int, int, int | None]) -> None:
+def test_kernels_with_optional_stride(text: str, expected: tuple[int, int, int | None]) -> None:
     (conv,) = statements(f"conv {text} 8\n")
-    assert (conv.kernel.height, conv.kernel.width, written(conv.kernel.stride)) == kernel
+    assert kernel(conv) == expected
 
 
 def test_comments_blank_lines_and_odd_comment_indentation_are_ignored() -> None:
@@ -323,3 +345,53 @@ def test_positions_are_those_of_the_source() -> None:
     assert conv.kernel.pos == ast.Pos(5, 8)
     assert conv.size.pos == ast.Pos(5, 14)
     assert conv.options[0].pos == ast.Pos(5, 17)
+
+
+def test_the_third_editions_constructs_parse_into_what_they_mean() -> None:
+    module, rescale, normalize, layernorm, pointwise, layerscale = statements(CONTRACT_THIRD)
+    expand, depthwise, squeeze, project, dropout = module.body
+    assert expand.size == ast.Expr(
+        "*", ast.Ref("c_in", ast.Pos(5, 13)), ast.Ref("e", ast.Pos(5, 18)), ast.Pos(5, 12), "c_in*e"
+    )
+    assert kernel(depthwise) == ("k", "k", "s")
+    assert [(a.name, ast.written(a.value)) for a in squeeze.arguments] == [
+        ("c", "c_in*e"),
+        ("r", "c_in//4"),
+    ]
+    assert written(project.size) == "c_out"
+    assert (dropout.kind, written(dropout.size), [o.name for o in dropout.options]) == (
+        "dropout",
+        0.2,
+        ["per_sample"],
+    )
+    assert (rescale.kind, rescale.size.op, rescale.size.text) == ("rescale", "/", "1/255")
+    assert (normalize.module, layernorm.module) == ("normalize", "layernorm")
+    assert (pointwise.kind, written(pointwise.size), pointwise.options[0].name) == (
+        "pointwise",
+        384,
+        "gelu",
+    )
+    assert (layerscale.kind, written(layerscale.size)) == ("layerscale", 1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("w*4", "w*4"),
+        ("(a+b*c)", "a+b*c"),
+        ("((a+b)*c)", "(a+b)*c"),
+        ("(a-(b-c))", "a-(b-c)"),
+        ("(a-b-c)", "a-b-c"),
+        ("(a//(2*b))", "a//(2*b)"),
+    ],
+)
+def test_an_expression_keeps_its_meaning_in_the_text_it_is_named_by(text: str, shown: str) -> None:
+    (conv,) = statements(f"conv 1x1 {text}\n")
+    assert ast.written(conv.size) == shown
+
+
+def test_a_negative_number_is_a_number() -> None:
+    (rescale,) = statements("rescale 1/127.5 offset=-1\n")
+    assert rescale.options == (
+        ast.Option("offset", (ast.Number(-1, ast.Pos(4, 24)),), ast.Pos(4, 17)),
+    )
