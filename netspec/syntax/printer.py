@@ -60,6 +60,8 @@ def print_spec(spec: ast.Spec) -> str:
 def number_text(value: int | float) -> str:
     """An integer as digits; a float in its shortest exact digits, positional from 0.001 up
     (`0.875`, `60.0`) and scientific below (`2e-4`, `1e-6`), so it reads back as the float."""
+    if value < 0:
+        return "-" + number_text(-value)
     if isinstance(value, int):
         return str(value)
     if not math.isfinite(value):
@@ -77,10 +79,14 @@ def number_text(value: int | float) -> str:
 
 
 def value_text(value: ast.Value) -> str:
-    """Whatever stands where a number may: every value of the tree prints through here."""
+    """Whatever stands where a number may: every value of the tree prints through here.
+    Arithmetic goes in parentheses (`(c_in*e)`, also for a bare `w*4`), but for the fraction
+    `rescale 1/255`, the one place `/` divides, which the grammar reads bare only."""
     if isinstance(value, ast.Number):
         return number_text(value.value)
-    return value.name
+    if isinstance(value, ast.Ref):
+        return value.name
+    return value.text if value.op == "/" else f"({value.text})"
 
 
 def _option(option: ast.Option) -> str:
@@ -102,8 +108,17 @@ def _ordered(options: tuple[ast.Option, ...], known: tuple[words.Option, ...]) -
 
 
 def _kernel(kernel: ast.Kernel) -> str:
+    """`3x3/2`, `3x3/s`; with a side or the stride computed, every side in parentheses:
+    `(k)x(k)/s`."""
     stride = "" if kernel.stride is None else "/" + value_text(kernel.stride)
-    return f"{kernel.height}x{kernel.width}{stride}"
+    height, width = kernel.height, kernel.width
+    if (
+        isinstance(height, ast.Number)
+        and isinstance(width, ast.Number)
+        and not isinstance(kernel.stride, ast.Expr)
+    ):
+        return f"{number_text(height.value)}x{number_text(width.value)}{stride}"
+    return f"({ast.written(height)})x({ast.written(width)}){stride}"
 
 
 # -- statements --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from netspec.syntax.parser import parse
 from netspec.syntax.printer import number_text, print_spec
 from tests.helpers import CLASSIFIER, EVERY_KIND, HEADER, REPO, SMALL_HEADER
 from tests.test_fuzz import FUZZ, generated_spec
+from tests.third_edition.test_third_edition_words import MBCONV
 
 SHIPPED = sorted([*(REPO / "specs").rglob("*.ns"), *(REPO / "examples").rglob("*.ns")])
 
@@ -171,7 +172,13 @@ def test_blank_lines_around_top_level_blocks_and_at_most_one_elsewhere() -> None
 def test_a_tree_built_by_a_program_prints_one_statement_a_line() -> None:
     """Without positions, a generator's tree still prints as a spec that reads back."""
     at = ast.Pos(0, 0)
-    conv = ast.LayerStmt("conv", ast.Kernel(3, 3, None, at), ast.Number(8, at), (), at)
+    conv = ast.LayerStmt(
+        "conv",
+        ast.Kernel(ast.Number(3, at), ast.Number(3, at), None, at),
+        ast.Number(8, at),
+        (),
+        at,
+    )
     relu = ast.InstanceStmt("relu", None, (), at, None, chained=True)
     tree = ast.Spec(
         (
@@ -204,3 +211,42 @@ def test_comments_belong_to_the_tree() -> None:
         ("# alone", 4, True),
         ("# trailing", 6, False),
     ]
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["w*4", "(w*4)", "2*w*3", "(2+3*w)", "((2+3)*w)", "(w//3)", "(w-3-2)", "(w-(3-2))", "(w*0.5)"],
+)
+def test_arithmetic_prints_in_parentheses_and_keeps_its_value(written: str) -> None:
+    text = HEADER + f"module m(w):\n  conv 1x1 {written}\nm a w=8\n" + CLASSIFIER
+    assert meaning(text).network is not None
+    formatted = assert_formats_safely(text)
+    conv = next(line for line in formatted.splitlines() if line.startswith("  conv"))
+    assert conv.startswith("  conv 1x1 (") and conv.endswith(")")
+
+
+def test_the_third_editions_words_and_kernel_sides() -> None:
+    assert_formats_safely(SMALL_HEADER + MBCONV + CLASSIFIER)
+    written = (
+        "module m(k, s):\n"
+        "  dwconv (k)x(k)/s swish bn\n"
+        "  dwconv (3)x(3)/s\n"
+        "  dwconv (3)x(3)/(s*1)\n"
+        "m a k=3 s=1\n"
+        "rescale 1/127.5 offset=-1\n"
+        "layernorm eps=0.000001\n"
+        "dropout 0.20 per_sample\n"
+    )
+    assert body_of(written) == (
+        "\nmodule m(k, s):\n"
+        "  dwconv (k)x(k)/s bn swish\n"
+        "  dwconv 3x3/s\n"
+        "  dwconv (3)x(3)/(s*1)\n"
+        "\n"
+        "m a k=3 s=1\n"
+        "rescale 1/127.5 offset=-1\n"
+        "layernorm eps=1e-6\n"
+        "dropout 0.2 per_sample\n"
+    )
+    assert meaning(HEADER + written + CLASSIFIER).network is not None
+    assert_formats_safely(HEADER + written + CLASSIFIER)
