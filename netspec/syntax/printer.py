@@ -276,24 +276,26 @@ def _with_comments(lines: list[_Line], comments: tuple[ast.Comment, ...]) -> lis
     """Each comment where it was written: a trailing one on its statement's line, one alone
     on its line before the statement that followed it, at the depth its column chose."""
     placed: list[_Line] = []
-    code = iter(lines)
-    upcoming = next(code, None)
+    code: list[_Line] = []  # the statements' lines placed so far
+    upcoming = iter(lines)
+    following = next(upcoming, None)
     for comment in comments:
         line = comment.pos.line
         # A trailing comment's statement is on its line; an own-line one goes before the next.
-        while upcoming is not None and (
-            upcoming.line < line or (upcoming.line == line and not comment.alone)
+        while following is not None and (
+            following.line < line or (following.line == line and not comment.alone)
         ):
-            placed.append(upcoming)
-            upcoming = next(code, None)
-        owner = next((each for each in reversed(placed) if not each.alone), None)
+            placed.append(following)
+            code.append(following)
+            following = next(upcoming, None)
+        owner = code[-1] if code else None
         if not comment.alone and owner is not None and not owner.comment:
             owner.comment = comment.text
             continue
         # Alone, or a second comment for one printed line (inside a multi-line parameter list).
-        depth = _comment_depth(placed, upcoming, comment.pos.column)
-        if depth == 0 and upcoming is not None:
-            statement, paragraph = upcoming.statement, upcoming.paragraph
+        depth = _comment_depth(code, following, comment.pos.column)
+        if depth == 0 and following is not None:
+            statement, paragraph = following.statement, following.paragraph
         elif owner is not None:
             statement, paragraph = owner.statement, owner.paragraph
         else:
@@ -301,23 +303,20 @@ def _with_comments(lines: list[_Line], comments: tuple[ast.Comment, ...]) -> lis
         placed.append(
             _Line(depth, comment.text, line, comment.pos.column, statement, paragraph, alone=True)
         )
-    if upcoming is not None:
-        placed.append(upcoming)
-    placed.extend(code)
+    if following is not None:
+        placed.append(following)
+    placed.extend(upcoming)
     return placed
 
 
-def _comment_depth(placed: list[_Line], upcoming: _Line | None, column: int) -> int:
-    """Between a block's last statement and what follows it, the comment belongs to the
-    deepest block whose statements start at or left of its column."""
-    code = [line for line in placed if not line.alone]
-    if not code:
-        return upcoming.depth if upcoming is not None else 0
-    previous = code[-1]
-    low = upcoming.depth if upcoming is not None else 0
-    if low > previous.depth:
+def _comment_depth(code: list[_Line], following: _Line | None, column: int) -> int:
+    """Between the statement before it and the one after, a comment alone on its line
+    belongs to the deepest block still open there whose statements start at or left of its
+    column: after a block's last statement, indented like it, it stays in the block."""
+    low = following.depth if following is not None else 0
+    if not code or low > code[-1].depth:
         return low
-    for depth in range(previous.depth, low, -1):
+    for depth in range(code[-1].depth, low, -1):
         # The latest line at this depth, if its block is still open at the comment.
         at = next(line for line in reversed(code) if line.depth <= depth)
         if at.depth == depth and at.column <= column:

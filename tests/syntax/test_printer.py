@@ -52,6 +52,8 @@ def messy(draw: st.DrawFn) -> str:
         code = code.replace(" ", draw(st.sampled_from([" ", "  "])))
         code = code.replace("0.3", draw(st.sampled_from(["0.3", ".3", "3e-1", "0.30"])))
         code = code.replace("0.001", draw(st.sampled_from(["0.001", "1e-3", "1.0e-3"])))
+        computed = draw(st.sampled_from(["w", "w*1", "(w+0)", "(2*w//2)"]))
+        code = code.replace("conv 1x1 w", f"conv 1x1 {computed}")
         if draw(st.booleans()):
             spaces = " " * draw(st.integers(0, 12))
             out.append(f"{spaces}# before {number}")
