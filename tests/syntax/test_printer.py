@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netspec.diagnostics import NetspecError
 from netspec.formatting import format_text, meaning
 from netspec.syntax import ast
 from netspec.syntax.parser import parse
@@ -76,6 +77,37 @@ def test_generated_specs_format_safely(text: str) -> None:
     # Chains stay chains (lines would lower the same).
     assert formatted.count("->") == text.count("->")
     assert all(not line.endswith(" ") for line in formatted.splitlines())
+
+
+@st.composite
+def reworked_shipped_spec(draw: st.DrawFn) -> str:
+    """A shipped spec with lines deleted, duplicated or indented, and comments and blank
+    lines put in anywhere: where it still parses, it must format safely too."""
+    lines = draw(st.sampled_from(SHIPPED)).read_text(encoding="utf-8").split("\n")
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(lines) - 1))
+        change = draw(st.sampled_from(["delete", "duplicate", "indent", "comment", "blank"]))
+        if change == "delete" and len(lines) > 1:
+            del lines[at]
+        elif change == "duplicate":
+            lines.insert(at, lines[at])
+        elif change == "indent":
+            lines[at] = "  " + lines[at]
+        elif change == "comment":
+            lines.insert(at, " " * draw(st.integers(0, 10)) + f"# put in at {at}")
+        else:
+            lines.insert(at, "")
+    return "\n".join(lines)
+
+
+@settings(FUZZ, max_examples=100)
+@given(reworked_shipped_spec())
+def test_reworked_shipped_specs_format_safely(text: str) -> None:
+    try:
+        parse(text)
+    except NetspecError:
+        return
+    assert_formats_safely(text)
 
 
 def test_every_layer_kind_formats_safely() -> None:
