@@ -157,8 +157,8 @@ def _instance(statement: ast.InstanceStmt) -> str:
     written: list[tuple[ast.Pos, str]] = []
     if statement.name is not None:
         written.append((statement.name_pos or ast.Pos(0, 0), statement.name))
-    written += ((argument.pos, f"{argument.name}={value_text(argument.value)}")
-                for argument in statement.arguments)  # fmt: skip
+    for argument in statement.arguments:
+        written.append((argument.pos, f"{argument.name}={value_text(argument.value)}"))
     written += ((word.pos, word.value) for word in statement.stray)
     written.sort(key=lambda word: word[0])
     return " ".join([statement.module, *(text for _, text in written)])
