@@ -284,3 +284,30 @@ def test_the_third_editions_words_and_kernel_sides() -> None:
     )
     assert meaning(HEADER + written + CLASSIFIER).network is not None
     assert_formats_safely(HEADER + written + CLASSIFIER)
+
+
+def test_a_comment_after_nested_blocks_stays_in_the_block_its_column_is_in() -> None:
+    written = (
+        "stage 1:\n"
+        "   repeat 2:\n"
+        "        conv 3x3 4\n"
+        "        # under the conv\n"
+        "      # left of the conv, right of the repeat\n"
+        "   # under the repeat\n"
+        " # left of the repeat\n"
+        "stage 2:\n"
+        "  gap\n"
+    )
+    assert body_of(written) == (
+        "\nstage 1:\n"
+        "  repeat 2:\n"
+        "    conv 3x3 4\n"
+        "    # under the conv\n"
+        "  # left of the conv, right of the repeat\n"
+        "  # under the repeat\n"
+        "\n"
+        "# left of the repeat\n"
+        "stage 2:\n"
+        "  gap\n"
+        "\n"
+    )
