@@ -1,0 +1,246 @@
+"""Caffe's layers to a graph of converted nodes: blobs versioned (in-place layers rewrite
+their bottom), ReLU, BatchNorm and Scale folded into the conv or dense before them, and every
+unsupported layer collected, so one error lists them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netspec.caffe.converters import (
+    CONVERTERS,
+    DROPPED,
+    FOLDED,
+    OLD_TYPES,
+    Piece,
+    Shape,
+    Unsupported,
+    real,
+    whole,
+)
+from netspec.caffe.prototxt import Message, Scalar
+from netspec.diagnostics import Diagnostic, NetspecError, error
+
+
+@dataclass
+class Node:
+    index: int
+    name: str
+    pieces: list[Piece]
+    shape: Shape
+    inputs: list[int]
+    # A Concat or an Eltwise: the nodes it joins.
+    merge: str | None = None
+    # What folded into it last (a BatchNorm waits for its Scale).
+    folded: str = ""
+    consumers: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Graph:
+    nodes: list[Node]
+    name: str
+    # The blob the network's prediction comes from, and each loss's weight by its input.
+    output: int
+    loss_weights: dict[int, float]
+
+
+@dataclass(frozen=True)
+class Layer:
+    message: Message
+    kind: str
+    line: int
+
+
+def _text(message: Message, name: str) -> str:
+    value: Scalar | None = message.get(name, "")
+    return str(value)
+
+
+def _first(message: Message, name: str) -> str:
+    values = message.all(name)
+    return str(values[0]) if values else ""
+
+
+def _layers(root: Message, file: str, phase: str) -> list[Layer]:
+    layers = []
+    for each in root.fields:
+        if each.name not in ("layer", "layers") or not isinstance(each.value, Message):
+            continue
+        kind = _text(each.value, "type")
+        kind = OLD_TYPES.get(kind, kind)
+        phases = [
+            _text(rule, "phase") for rule in each.value.all("include") if isinstance(rule, Message)
+        ]
+        excluded = [
+            _text(rule, "phase") for rule in each.value.all("exclude") if isinstance(rule, Message)
+        ]
+        if (phases and phase not in phases) or phase in excluded:
+            continue
+        layers.append(Layer(each.value, kind, each.line))
+    return layers
+
+
+def _input_shape(root: Message, layers: list[Layer], file: str) -> tuple[str, Shape, int]:
+    """The data blob and its size: `input:` with `input_dim` or `input_shape`, an Input layer,
+    or a Data layer's `crop_size` (three channels)."""
+    dims: list[Scalar | Message] = list(root.all("input_dim"))
+    shape = root.message("input_shape")
+    if not dims and shape.fields:
+        dims = shape.all("dim")
+    if root.get("input") is not None and len(dims) == 4:
+        return _text(root, "input"), _shape(dims, file, 1), -1
+    for index, layer in enumerate(layers):
+        if layer.kind == "Input":
+            dims = layer.message.message("input_param").message("shape").all("dim")
+            return _first(layer.message, "top"), _shape(dims, file, layer.line), index
+        if layer.kind == "Data":
+            crop = layer.message.message("transform_param").get("crop_size")
+            if not isinstance(crop, int):
+                raise NetspecError(
+                    error(
+                        "caffe-input",
+                        "the Data layer gives no crop_size, so no input size",
+                        file,
+                        layer.line,
+                        1,
+                    )
+                )
+            return _first(layer.message, "top"), Shape(crop, crop, 3), index
+    raise NetspecError(
+        error(
+            "caffe-input",
+            "no input: neither `input:` with four `input_dim`s nor an Input or Data layer",
+            file,
+            1,
+            1,
+        )
+    )
+
+
+def _shape(dims: list[Scalar | Message], file: str, line: int) -> Shape:
+    if len(dims) != 4 or not all(isinstance(each, int) for each in dims):
+        raise NetspecError(
+            error(
+                "caffe-input",
+                "the input's shape must be four whole numbers (N, C, H, W)",
+                file,
+                line,
+                1,
+            )
+        )
+    _, channels, height, width = (int(each) for each in dims if isinstance(each, int))
+    return Shape(height, width, channels)
+
+
+def build_graph(root: Message, file: str, phase: str) -> Graph:
+    layers = _layers(root, file, phase)
+    data, shape, input_layer = _input_shape(root, layers, file)
+    nodes = [Node(0, "input", [], shape, [])]
+    blobs = {data: 0}
+    problems: list[Diagnostic] = []
+    losses: dict[int, float] = {}
+    output: int | None = None
+    broken: set[str] = set()
+
+    def problem(layer: Layer, message: str) -> None:
+        name = _text(layer.message, "name")
+        problems.append(
+            error(
+                "caffe-unsupported",
+                f"layer '{name}' ({layer.kind}): {message}",
+                file,
+                layer.line,
+                1,
+            )
+        )
+
+    for index, layer in enumerate(layers):
+        if index == input_layer or layer.kind == "Data":
+            continue
+        bottoms = [str(each) for each in layer.message.all("bottom")]
+        tops = [str(each) for each in layer.message.all("top")]
+        if layer.kind in DROPPED:
+            if bottoms and bottoms[0] in blobs:
+                weight = layer.message.get("loss_weight", 1.0)
+                source = blobs[bottoms[0]]
+                losses[source] = float(weight) if isinstance(weight, int | float) else 1.0
+                output = source
+            continue
+        missing = [each for each in bottoms if each not in blobs]
+        if missing:
+            # A blob of a layer already reported is not reported again.
+            if not broken.intersection(missing):
+                problem(layer, f"no layer before it makes '{missing[0]}'")
+            broken.update(tops)
+            continue
+        inputs = [blobs[each] for each in bottoms]
+        if layer.kind in FOLDED:
+            if not inputs or _fold(layer, nodes[inputs[0]], bottoms, tops):
+                continue
+            if layer.kind == "Scale":
+                problem(layer, "a Scale not right after a BatchNorm")
+                broken.update(tops)
+                continue
+            word = "relu" if layer.kind == "ReLU" else "bn"
+            pieces, out = [Piece(word)], nodes[inputs[0]].shape
+        elif layer.kind in CONVERTERS:
+            try:
+                pieces, out = CONVERTERS[layer.kind](
+                    layer.message, [nodes[i].shape for i in inputs]
+                )
+            except Unsupported as reason:
+                problem(layer, str(reason))
+                broken.update(tops)
+                continue
+        else:
+            problem(layer, "no netspec counterpart")
+            broken.update(tops)
+            continue
+        node = Node(len(nodes), _text(layer.message, "name"), pieces, out, inputs)
+        if layer.kind in ("Concat", "Eltwise"):
+            node.merge = pieces[0].word
+            node.pieces = []
+        if pieces[-1].word == "bn" and layer.kind == "BatchNorm":
+            node.folded = "BatchNorm"
+        nodes.append(node)
+        for each in inputs:
+            nodes[each].consumers.append(node.index)
+        for top in tops:
+            blobs[top] = node.index
+    if problems:
+        raise NetspecError(problems)
+    name = _text(root, "name")
+    return Graph(nodes, name, output if output is not None else len(nodes) - 1, losses)
+
+
+def _fold(layer: Layer, node: Node, bottoms: list[str], tops: list[str]) -> bool:
+    """ReLU, BatchNorm and Scale computed in place on a conv's or dense's output become its
+    options; true when it folded."""
+    if bottoms != tops or node.consumers:
+        return False
+    last = node.pieces[-1] if node.pieces else None
+    attributes = last.attributes if last is not None and last.word in ("conv", "dense") else None
+    if layer.kind == "ReLU" and (node.merge == "add" or attributes is not None):
+        if node.merge == "add":
+            if node.folded == "relu":
+                return False
+            node.folded = "relu"
+            return True
+        assert attributes is not None
+        if attributes["activation"] != "linear":
+            return False
+        if real(layer.message.message("relu_param"), "negative_slope", 0.0) != 0.0:
+            return False
+        attributes["activation"] = "relu"
+        return True
+    if layer.kind == "BatchNorm" and attributes is not None:
+        if attributes["batch_norm"] or attributes["activation"] != "linear":
+            return False
+        attributes["batch_norm"] = True
+        node.folded = "BatchNorm"
+        return True
+    if layer.kind == "Scale" and node.folded == "BatchNorm":
+        whole(layer.message.message("scale_param"), "axis", 1)
+        node.folded = "Scale"
+        return True
+    return False
