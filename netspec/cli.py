@@ -442,6 +442,45 @@ def lsp() -> None:
     serve()
 
 
+import_app = typer.Typer(
+    cls=Group, help="Write a spec from another framework's network file.", no_args_is_help=True
+)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("caffe", cls=Command)
+def import_caffe(
+    deploy: Annotated[
+        Path, typer.Argument(metavar="DEPLOY.prototxt", help="The network, as Caffe deploys it.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="SPEC", help="The spec file to write.")
+    ],
+    train_val: Annotated[
+        Path | None,
+        typer.Option(
+            "--train-val",
+            metavar="TRAIN_VAL.prototxt",
+            help="The training network too: its aux heads become `aux` heads with their loss "
+            "weights.",
+        ),
+    ] = None,
+) -> None:
+    """Import a Caffe network (.prototxt) as a spec; exit 1 naming every layer it cannot."""
+    from netspec.caffe import import_caffe
+    from netspec.diagnostics import NetspecError
+
+    if missing := [str(path) for path in (deploy, train_val) if path and not path.is_file()]:
+        raise typer.BadParameter(f"no such file: {', '.join(missing)}")
+    try:
+        spec = import_caffe(deploy, train_val)
+    except NetspecError as exc:
+        print_diagnostics(console(stderr=True), exc.diagnostics, None)
+        raise typer.Exit(1) from None
+    output.write_text(spec, encoding="utf-8")
+    console(stderr=True).print(f"wrote {output}", markup=False)
+
+
 def mount_backends() -> None:
     """Add the commands of every installed backend (entry point group `netspec.commands`)."""
     from importlib.metadata import entry_points

@@ -10,6 +10,7 @@ from netspec.caffe.converters import (
     CONVERTERS,
     DROPPED,
     FOLDED,
+    INPUTS,
     OLD_TYPES,
     Piece,
     Shape,
@@ -20,6 +21,10 @@ from netspec.caffe.converters import (
 from netspec.caffe.prototxt import Message, Scalar
 from netspec.diagnostics import Diagnostic, NetspecError, error
 
+SUPPORTED = ", ".join([*CONVERTERS, *FOLDED, *INPUTS]) + (
+    f"; it drops {', '.join(DROPPED)} (the loss is the trainer's)"
+)
+
 
 @dataclass
 class Node:
@@ -28,6 +33,7 @@ class Node:
     pieces: list[Piece]
     shape: Shape
     inputs: list[int]
+    line: int = 0
     # A Concat or an Eltwise: the nodes it joins.
     merge: str | None = None
     # What folded into it last (a BatchNorm waits for its Scale).
@@ -142,7 +148,7 @@ def build_graph(root: Message, file: str, phase: str) -> Graph:
     output: int | None = None
     broken: set[str] = set()
 
-    def problem(layer: Layer, message: str) -> None:
+    def problem(layer: Layer, message: str, hint: str | None = None) -> None:
         name = _text(layer.message, "name")
         problems.append(
             error(
@@ -151,8 +157,17 @@ def build_graph(root: Message, file: str, phase: str) -> Graph:
                 file,
                 layer.line,
                 1,
+                hint=hint,
             )
         )
+
+    def skip(inputs: list[int], tops: list[str]) -> None:
+        """Read on past a layer reported as if it passed its input through, to report
+        every layer at once."""
+        if inputs:
+            blobs.update(dict.fromkeys(tops, inputs[0]))
+        else:
+            broken.update(tops)
 
     for index, layer in enumerate(layers):
         if index == input_layer or layer.kind == "Data":
@@ -179,7 +194,7 @@ def build_graph(root: Message, file: str, phase: str) -> Graph:
                 continue
             if layer.kind == "Scale":
                 problem(layer, "a Scale not right after a BatchNorm")
-                broken.update(tops)
+                skip(inputs, tops)
                 continue
             word = "relu" if layer.kind == "ReLU" else "bn"
             pieces, out = [Piece(word)], nodes[inputs[0]].shape
@@ -190,13 +205,13 @@ def build_graph(root: Message, file: str, phase: str) -> Graph:
                 )
             except Unsupported as reason:
                 problem(layer, str(reason))
-                broken.update(tops)
+                skip(inputs, tops)
                 continue
         else:
-            problem(layer, "no netspec counterpart")
-            broken.update(tops)
+            problem(layer, "no netspec counterpart", hint=f"netspec imports {SUPPORTED}")
+            skip(inputs, tops)
             continue
-        node = Node(len(nodes), _text(layer.message, "name"), pieces, out, inputs)
+        node = Node(len(nodes), _text(layer.message, "name"), pieces, out, inputs, layer.line)
         if layer.kind in ("Concat", "Eltwise"):
             node.merge = pieces[0].word
             node.pieces = []

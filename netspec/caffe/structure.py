@@ -34,7 +34,7 @@ class Structurer:
 
     def fail(self, node: Node, message: str) -> NetspecError:
         return NetspecError(
-            error("caffe-structure", f"layer '{node.name}': {message}", self.file, 0, 0)
+            error("caffe-structure", f"layer '{node.name}': {message}", self.file, node.line, 1)
         )
 
     def walk(self, start: int) -> Walked:
