@@ -141,7 +141,9 @@ def _shape(dims: list[Scalar | Message], file: str, line: int) -> Shape:
 def build_graph(root: Message, file: str, phase: str) -> Graph:
     layers = _layers(root, file, phase)
     data, shape, input_layer = _input_shape(root, layers, file)
-    nodes = [Node(0, "input", [], shape, [])]
+    fields = [each.line for each in root.fields if each.name == "input"]
+    line = layers[input_layer].line if input_layer >= 0 else (fields or [1])[0]
+    nodes = [Node(0, data, [], shape, [], line)]
     blobs = {data: 0}
     problems: list[Diagnostic] = []
     losses: dict[int, float] = {}

@@ -64,6 +64,7 @@ class Structurer:
         nodes = self.graph.nodes
         live: dict[int, list[ast.Statement]] = {}
         joins: set[int] = set()
+        main: tuple[list[ast.Statement], int] | None = None
         for consumer in nodes[source].consumers:
             node = nodes[consumer]
             if node.merge is not None:
@@ -76,9 +77,16 @@ class Structurer:
                 statements.append(self.aux(node, walked.end, body))
                 continue
             if walked.merge is None:
-                raise self.fail(node, "the network's output is on a branch that joins nothing")
+                # The network goes on past its aux heads' taps.
+                main = (body, walked.end)
+                continue
             live[walked.end] = body
             joins.add(walked.merge)
+        if main is not None:
+            if live:
+                raise self.fail(nodes[source], "its branches meet nowhere")
+            statements += main[0]
+            return main[1]
         if len(joins) != 1:
             raise self.fail(nodes[source], "its branches meet in more than one place")
         join = nodes[joins.pop()]
