@@ -80,10 +80,10 @@ def converter(*types: str) -> Callable[[Converter], Converter]:
     return register
 
 
-def whole(message: Message, name: str, default: int) -> int:
+def whole(message: Message, name: str, default: int, least: int = 0) -> int:
     value = message.get(name, default)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Unsupported(f"{name} must be a whole number, not {value!r}")
+    if not isinstance(value, int) or value < least:
+        raise Unsupported(f"{name} must be a whole number from {least} up, not {value!r}")
     return value
 
 
@@ -99,15 +99,16 @@ def flag(message: Message, name: str, default: bool) -> bool:
     return default if value is None else str(value) == "true"
 
 
-def _sides(params: Message, name: str, default: int) -> tuple[int, int]:
+def _sides(params: Message, name: str, default: int, least: int) -> tuple[int, int]:
     """`kernel_size: 3` (or repeated), or `kernel_h`/`kernel_w`."""
     repeated = [value for value in params.all(f"{name}_size" if name == "kernel" else name)]
     if params.get(f"{name}_h") is not None:
-        return whole(params, f"{name}_h", default), whole(params, f"{name}_w", default)
+        height = whole(params, f"{name}_h", default, least)
+        return height, whole(params, f"{name}_w", default, least)
     if not repeated:
         return default, default
-    if not all(isinstance(value, int) for value in repeated):
-        raise Unsupported(f"{name} must be whole numbers")
+    if not all(isinstance(value, int) and value >= least for value in repeated):
+        raise Unsupported(f"{name} must be whole numbers from {least} up")
     first = repeated[0]
     last = repeated[-1]
     assert isinstance(first, int) and isinstance(last, int)
@@ -131,6 +132,8 @@ def window(
     """The window layer with the padding that gives Caffe's output size `out`."""
     if stride[0] != stride[1]:
         raise Unsupported("strides that differ by side")
+    if min(out) < 1:
+        raise Unsupported(f"its window is larger than its {source.height}x{source.width} input")
     step = stride[0]
     sides = ((source.height, kernel[0], pad[0], out[0]), (source.width, kernel[1], pad[1], out[1]))
     piece = Piece(word, (kernel[0], kernel[1], step))
@@ -158,11 +161,13 @@ def convolution(layer: Message, inputs: list[Shape]) -> Converted:
     params = layer.message("convolution_param")
     if any(value != 1 for value in params.all("dilation")):
         raise Unsupported("dilation")
-    kernel = _sides(params, "kernel", 1)
-    stride = _sides(params, "stride", 1)
-    pad = _sides(params, "pad", 0)
-    filters = whole(params, "num_output", 0)
-    groups = whole(params, "group", 1)
+    kernel = _sides(params, "kernel", 1, 1)
+    stride = _sides(params, "stride", 1, 1)
+    pad = _sides(params, "pad", 0, 0)
+    filters = whole(params, "num_output", 0, 1)
+    groups = whole(params, "group", 1, 1)
+    if source.channels % groups or filters % groups:
+        raise Unsupported(f"group: {groups} does not divide its input and output channels")
     out = tuple(
         (n + 2 * p - k) // s + 1
         for n, k, s, p in zip((source.height, source.width), kernel, stride, pad, strict=True)
@@ -179,6 +184,8 @@ def convolution(layer: Message, inputs: list[Shape]) -> Converted:
 @converter("Pooling")
 def pooling(layer: Message, inputs: list[Shape]) -> Converted:
     source = _single(inputs)
+    if not source.spatial:
+        raise Unsupported("a pool on a vector")
     params = layer.message("pooling_param")
     kind = str(params.get("pool", "MAX"))
     words = {"MAX": ("maxpool", "gmp"), "AVE": ("avgpool", "gap"), "0": ("maxpool", "gmp")}
@@ -186,11 +193,13 @@ def pooling(layer: Message, inputs: list[Shape]) -> Converted:
     if kind not in words:
         raise Unsupported(f"pool: {kind} (MAX and AVE are)")
     sliding, global_word = words[kind]
-    kernel = _sides(params, "kernel", 0)
-    stride = _sides(params, "stride", 1)
-    pad = _sides(params, "pad", 0)
+    stride = _sides(params, "stride", 1, 1)
+    pad = _sides(params, "pad", 0, 0)
     spatial = (source.height, source.width)
-    if flag(params, "global_pooling", False) or (kernel == spatial and pad == (0, 0)):
+    if flag(params, "global_pooling", False):
+        return [Piece(global_word)], Shape(1, 1, source.channels, spatial=False)
+    kernel = _sides(params, "kernel", 0, 1)
+    if kernel == spatial and pad == (0, 0):
         return [Piece(global_word)], Shape(1, 1, source.channels, spatial=False)
     out = []
     for n, k, s, p in zip(spatial, kernel, stride, pad, strict=True):
@@ -207,7 +216,7 @@ def pooling(layer: Message, inputs: list[Shape]) -> Converted:
 def inner_product(layer: Message, inputs: list[Shape]) -> Converted:
     source = _single(inputs)
     params = layer.message("inner_product_param")
-    units = whole(params, "num_output", 0)
+    units = whole(params, "num_output", 0, 1)
     dense = Piece("dense", size=units)
     dense.attributes.update(
         padding="same", activation="linear", batch_norm=False, bias=flag(params, "bias_term", True)
@@ -224,7 +233,7 @@ def lrn(layer: Message, inputs: list[Shape]) -> Converted:
         raise Unsupported("norm_region: WITHIN_CHANNEL")
     # Caffe's defaults, written where they differ from the language's.
     caffe = {
-        "size": whole(params, "local_size", 5),
+        "size": whole(params, "local_size", 5, 1),
         "alpha": real(params, "alpha", 1.0),
         "beta": real(params, "beta", 0.75),
         "bias": real(params, "k", 1.0),

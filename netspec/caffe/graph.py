@@ -124,7 +124,7 @@ def _input_shape(root: Message, layers: list[Layer], file: str) -> tuple[str, Sh
 
 
 def _shape(dims: list[Scalar | Message], file: str, line: int) -> Shape:
-    if len(dims) != 4 or not all(isinstance(each, int) for each in dims):
+    if len(dims) != 4 or not all(isinstance(each, int) and each > 0 for each in dims):
         raise NetspecError(
             error(
                 "caffe-input",

@@ -16,30 +16,7 @@ from netspec.analysis.report import Report
 from netspec.caffe import import_caffe
 from netspec.cli import app
 from netspec.diagnostics import NetspecError
-
-
-def layer(name: str, kind: str, bottoms: list[str], tops: list[str], params: str = "") -> str:
-    lines = [f'  name: "{name}"', f'  type: "{kind}"']
-    lines += [f'  bottom: "{each}"' for each in bottoms]
-    lines += [f'  top: "{each}"' for each in tops]
-    return "layer {\n" + "\n".join(lines) + (f"\n  {params}" if params else "") + "\n}\n"
-
-
-def conv(name: str, bottom: str, filters: int, kernel: int, extra: str = "") -> str:
-    params = f"convolution_param {{ num_output: {filters} kernel_size: {kernel} {extra} }}"
-    return layer(name, "Convolution", [bottom], [name], params) + layer(
-        f"{name}_relu", "ReLU", [name], [name]
-    )
-
-
-def pool(name: str, bottom: str, kind: str, kernel: int, stride: int, pad: int = 0) -> str:
-    params = f"pooling_param {{ pool: {kind} kernel_size: {kernel} stride: {stride} pad: {pad} }}"
-    return layer(name, "Pooling", [bottom], [name], params)
-
-
-def input_layer(size: int, channels: int = 3) -> str:
-    shape = f"input_param {{ shape: {{ dim: 1 dim: {channels} dim: {size} dim: {size} }} }}"
-    return layer("data", "Input", [], ["data"], shape)
+from tests.caffe.prototxts import classifier, conv, inception, input_layer, layer, pool
 
 
 def caffe_pool(size: int, kernel: int, stride: int, pad: int) -> int:
@@ -55,31 +32,6 @@ def imported(tmp_path: Path, text: str, name: str = "deploy.prototxt") -> tuple[
     report = api.check_text(spec, "imported.ns")
     assert not report.has_errors, [d.message for d in report.diagnostics]
     return spec, report
-
-
-def inception(name: str, bottom: str, widths: tuple[int, ...]) -> str:
-    one, reduce3, three, reduce5, five, proj = widths
-    return (
-        conv(f"{name}/1x1", bottom, one, 1)
-        + conv(f"{name}/3x3_reduce", bottom, reduce3, 1)
-        + conv(f"{name}/3x3", f"{name}/3x3_reduce", three, 3, "pad: 1")
-        + conv(f"{name}/5x5_reduce", bottom, reduce5, 1)
-        + conv(f"{name}/5x5", f"{name}/5x5_reduce", five, 5, "pad: 2")
-        + pool(f"{name}/pool", bottom, "MAX", 3, 1, 1)
-        + conv(f"{name}/pool_proj", f"{name}/pool", proj, 1)
-        + layer(
-            f"{name}/output",
-            "Concat",
-            [f"{name}/1x1", f"{name}/3x3", f"{name}/5x5", f"{name}/pool_proj"],
-            [f"{name}/output"],
-        )
-    )
-
-
-def classifier(bottom: str, classes: int = 10) -> str:
-    return layer(
-        "fc", "InnerProduct", [bottom], ["fc"], f"inner_product_param {{ num_output: {classes} }}"
-    ) + layer("prob", "Softmax", ["fc"], ["prob"])
 
 
 def test_googlenet_block_becomes_an_inception_line(tmp_path: Path) -> None:
