@@ -9,6 +9,7 @@ from typing import Any
 
 from netspec.caffe.converters import Piece
 from netspec.caffe.graph import Graph, build_graph
+from netspec.caffe.modules import with_modules
 from netspec.caffe.prototxt import read_prototxt
 from netspec.caffe.structure import HERE, Structurer, name_of
 from netspec.syntax import ast
@@ -147,11 +148,12 @@ def _spec(graph: Graph, name: str, file: str, sources: str) -> ast.Spec:
     structurer = Structurer(graph, file, _renderer(defaults), defaults.pool_padding)
     walked = structurer.walk(0)
     classes = graph.nodes[graph.output].shape.channels
+    modules, statements = with_modules(walked.statements, structurer.join_names)
     body = [
         each._replace(body=tuple(_as_head(list(each.body), classes)))
         if isinstance(each, ast.AuxStmt)
         else each
-        for each in _as_head(walked.statements, classes)
+        for each in _as_head(statements, classes)
     ]
     shape = graph.nodes[0].shape
     conv_line = [_flag(defaults.conv["padding"])]
@@ -175,6 +177,7 @@ def _spec(graph: Graph, name: str, file: str, sources: str) -> ast.Spec:
             ast.InputStmt(shape.height, shape.width, shape.channels, HERE),
             ast.ClassesStmt(_number(classes), HERE),
             settings,
+            *modules,
             *body,
         ),
         (header,),

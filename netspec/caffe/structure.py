@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from netspec.caffe.converters import Piece
 from netspec.caffe.graph import Graph, Node
@@ -31,6 +31,8 @@ class Structurer:
     render: Callable[[Piece], ast.LayerStmt]
     # The spec's pool padding: an `inception` line's pool is `same`.
     pool_padding: str
+    # Each branch group's join's name, by the group's id: a module instance's name.
+    join_names: dict[int, str] = field(default_factory=dict)
 
     def fail(self, node: Node, message: str) -> NetspecError:
         return NetspecError(
@@ -99,11 +101,14 @@ class Structurer:
             # `merge concat` is the default, written so the next group starts a group of its own.
             merge = ast.MergeStmt("concat", (), HERE, HERE)
             inception = _inception(join.name, branches, self.pool_padding)
-            statements.append(inception or ast.BranchGroup(branches, merge, HERE))
+            group = ast.BranchGroup(branches, merge, HERE)
+            statements.append(inception or group)
         else:
             options = (ast.Option("relu", (), HERE),) if join.folded == "relu" else ()
             merge = ast.MergeStmt("add", options, HERE, HERE)
-            statements.append(ast.BranchGroup(branches, merge, HERE))
+            group = ast.BranchGroup(branches, merge, HERE)
+            statements.append(group)
+        self.join_names[id(group)] = name_of(join.name.split("/")[0])
         return join.index
 
     def aux(self, first: Node, end: int, body: list[ast.Statement]) -> ast.AuxStmt:

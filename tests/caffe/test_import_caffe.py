@@ -238,3 +238,37 @@ def test_the_command_writes_the_spec_and_reports_syntax_errors(tmp_path: Path) -
     assert result.exit_code == 1
     assert f"{bad}:3:" in result.output
     assert "prototxt-syntax" in result.output
+
+
+def test_blocks_repeated_with_one_shape_become_a_module(tmp_path: Path) -> None:
+    def block(name: str, bottom: str, width: int, stride: int) -> str:
+        return (
+            conv(f"{name}_a", bottom, width, 1, f"stride: {stride}")
+            + conv(f"{name}_b", f"{name}_a", width, 3, "pad: 1")
+            + conv(f"{name}_c", bottom, width, 1, f"stride: {stride}")
+            + layer(name, "Concat", [f"{name}_b", f"{name}_c"], [name])
+        )
+
+    text = (
+        input_layer(16, 8)
+        + block("mix1", "data", 8, 1)
+        + block("mix2", "mix1", 16, 2)
+        + block("mix3", "mix2", 24, 1)
+        + classifier("mix3")
+    )
+    spec, report = imported(tmp_path, text)
+    assert spec.count("module ") == 1
+    assert spec.count("branch") == 2
+    assert [line.split()[1] for line in spec.splitlines() if line.startswith("block ")] == [
+        "mix1",
+        "mix2",
+        "mix3",
+    ]
+    assert report.totals is not None
+
+    def params(c_in: int, width: int) -> int:
+        return (c_in * width + width) + (9 * width * width + width) + (c_in * width + width)
+
+    side = 8  # 16 halved once by mix2's stride 2
+    convs = params(8, 8) + params(16, 16) + params(32, 24)
+    assert report.totals.params == convs + side * side * 48 * 10 + 10
