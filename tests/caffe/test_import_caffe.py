@@ -16,6 +16,7 @@ from netspec.analysis.report import Report
 from netspec.caffe import import_caffe
 from netspec.cli import app
 from netspec.diagnostics import NetspecError
+from netspec.formatting import format_text
 from tests.caffe.prototxts import classifier, conv, inception, input_layer, layer, pool
 
 
@@ -29,6 +30,8 @@ def imported(tmp_path: Path, text: str, name: str = "deploy.prototxt") -> tuple[
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     spec = import_caffe(path)
+    # Written in the canonical layout: `netspec fmt` leaves it as it is.
+    assert format_text(spec, "imported.ns") == spec
     report = api.check_text(spec, "imported.ns")
     assert not report.has_errors, [d.message for d in report.diagnostics]
     return spec, report
