@@ -475,7 +475,12 @@ def import_caffe(
     try:
         spec = import_caffe(deploy, train_val)
     except NetspecError as exc:
-        print_diagnostics(console(stderr=True), exc.diagnostics, None)
+        # Each diagnostic with the line of its own file under it.
+        texts = {
+            str(path): path.read_text(encoding="utf-8") for path in (deploy, train_val) if path
+        }
+        for diagnostic in exc.diagnostics:
+            print_diagnostics(console(stderr=True), [diagnostic], texts.get(diagnostic.file))
         raise typer.Exit(1) from None
     output.write_text(spec, encoding="utf-8")
     console(stderr=True).print(f"wrote {output}", markup=False)

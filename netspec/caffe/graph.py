@@ -55,6 +55,8 @@ class Layer:
     message: Message
     kind: str
     line: int
+    # Where its `type:` is written: what an error about the layer points at.
+    type_at: tuple[int, int]
 
 
 def _text(message: Message, name: str) -> str:
@@ -82,7 +84,10 @@ def _layers(root: Message, file: str, phase: str) -> list[Layer]:
         ]
         if (phases and phase not in phases) or phase in excluded:
             continue
-        layers.append(Layer(each.value, kind, each.line))
+        written = [(f.line, f.column) for f in each.value.fields if f.name == "type"]
+        layers.append(
+            Layer(each.value, kind, each.line, (written or [(each.line, each.column)])[0])
+        )
     return layers
 
 
@@ -157,8 +162,7 @@ def build_graph(root: Message, file: str, phase: str) -> Graph:
                 "caffe-unsupported",
                 f"layer '{name}' ({layer.kind}): {message}",
                 file,
-                layer.line,
-                1,
+                *layer.type_at,
                 hint=hint,
             )
         )

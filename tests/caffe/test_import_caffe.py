@@ -197,8 +197,11 @@ def test_every_unsupported_layer_is_named_with_its_line(tmp_path: Path) -> None:
     found = failure.value.diagnostics
     assert [d.code for d in found] == ["caffe-unsupported", "caffe-unsupported"]
     lines = text.splitlines()
-    assert [lines[d.line - 1] for d in found] == ["layer {", "layer {"]
-    assert '"odd"' in lines[found[0].line] and '"max"' in lines[found[1].line]
+    assert [lines[d.line - 1][d.column - 1 :] for d in found] == [
+        'type: "Swish"',
+        'type: "Eltwise"',
+    ]
+    assert '"odd"' in lines[found[0].line - 2] and '"max"' in lines[found[1].line - 2]
     assert all(d.file == str(path) for d in found)
 
 
@@ -241,6 +244,7 @@ def test_the_command_writes_the_spec_and_reports_syntax_errors(tmp_path: Path) -
     assert result.exit_code == 1
     assert f"{bad}:3:" in result.output
     assert "prototxt-syntax" in result.output
+    assert '3 |   type: "Input" }}' in result.output  # the line, with a caret under it
 
 
 def test_blocks_repeated_with_one_shape_become_a_module(tmp_path: Path) -> None:
