@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,14 @@ from netspec.caffe.graph import Graph, build_graph
 from netspec.caffe.modules import with_modules
 from netspec.caffe.prototxt import read_prototxt
 from netspec.caffe.structure import HERE, Structurer, name_of
+from netspec.lowering.layers import Attributes
 from netspec.syntax import ast
 from netspec.syntax.printer import print_spec
 
-# What a conv and a dense say when the spec says nothing (netspec.lowering.layers.Attributes).
-DENSE_DEFAULTS = {"padding": "same", "activation": "relu", "batch_norm": False}
+# What a dense says when the spec says nothing.
+DENSE_DEFAULTS = {
+    name: getattr(Attributes(), name) for name in ("padding", "activation", "batch_norm")
+}
 
 
 def import_caffe(deploy: Path, train_val: Path | None = None) -> str:
@@ -94,7 +98,7 @@ def _attribute_options(
     return options
 
 
-def _renderer(defaults: Defaults) -> Any:
+def _renderer(defaults: Defaults) -> Callable[[Piece], ast.LayerStmt]:
     def render(piece: Piece) -> ast.LayerStmt:
         kernel = None
         if piece.kernel is not None:

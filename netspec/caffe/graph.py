@@ -15,6 +15,7 @@ from netspec.caffe.converters import (
     Piece,
     Shape,
     Unsupported,
+    flag,
     real,
     whole,
 )
@@ -199,7 +200,11 @@ def build_graph(root: Message, file: str, phase: str) -> Graph:
             if not inputs or _fold(layer, nodes[inputs[0]], bottoms, tops):
                 continue
             if layer.kind == "Scale":
-                problem(layer, "a Scale not right after a BatchNorm")
+                problem(
+                    layer,
+                    "a Scale not right after a BatchNorm, or without `bias_term: true`",
+                    hint="netspec's batch norm learns a scale and a shift per channel",
+                )
                 skip(inputs, tops)
                 continue
             word = "relu" if layer.kind == "ReLU" else "bn"
@@ -261,7 +266,10 @@ def _fold(layer: Layer, node: Node, bottoms: list[str], tops: list[str]) -> bool
         node.folded = "BatchNorm"
         return True
     if layer.kind == "Scale" and node.folded == "BatchNorm":
-        whole(layer.message.message("scale_param"), "axis", 1)
+        params = layer.message.message("scale_param")
+        # A batch norm here always learns its beta, which a Scale has with its bias only.
+        if not flag(params, "bias_term", False) or whole(params, "axis", 1) != 1:
+            return False
         node.folded = "Scale"
         return True
     return False

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netspec.caffe.structure import HERE
 from netspec.syntax import ast
 
-HERE = ast.Pos(0, 0)
 # A slot of the group: a conv's width ("w") or a window's stride ("s"), and its value.
 Make = Callable[[str, int], ast.Value | None]
 

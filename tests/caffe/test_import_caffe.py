@@ -205,6 +205,23 @@ def test_every_unsupported_layer_is_named_with_its_line(tmp_path: Path) -> None:
     assert all(d.file == str(path) for d in found)
 
 
+def test_a_scale_without_its_bias_is_an_error(tmp_path: Path) -> None:
+    text = (
+        input_layer(8)
+        + layer("c", "Convolution", ["data"], ["c"], "convolution_param { num_output: 4 }")
+        + layer("bn", "BatchNorm", ["c"], ["c"])
+        + layer("scale", "Scale", ["c"], ["c"])
+        + classifier("c")
+    )
+    path = tmp_path / "deploy.prototxt"
+    path.write_text(text)
+    with pytest.raises(NetspecError) as failure:
+        import_caffe(path)
+    (diagnostic,) = failure.value.diagnostics
+    assert diagnostic.code == "caffe-unsupported"
+    assert "'scale' (Scale)" in diagnostic.message
+
+
 def test_no_input_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "deploy.prototxt"
     path.write_text(conv("c", "data", 4, 3))
