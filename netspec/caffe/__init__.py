@@ -151,6 +151,9 @@ def _spec(graph: Graph, name: str, file: str, sources: str) -> ast.Spec:
     defaults = _defaults(graph)
     structurer = Structurer(graph, file, _renderer(defaults), defaults.pool_padding)
     walked = structurer.walk(0)
+    if walked.merge is not None:
+        join = graph.nodes[walked.merge]
+        raise structurer.fail(join, "it joins a blob with others that do not branch from it")
     classes = graph.nodes[graph.output].shape.channels
     modules, statements = with_modules(walked.statements, structurer.join_names)
     body = [

@@ -257,6 +257,8 @@ def concat(layer: Message, inputs: list[Shape]) -> Converted:
     params = layer.message("concat_param")
     if whole(params, "axis", whole(params, "concat_dim", 1)) != 1:
         raise Unsupported("concatenation on an axis other than channels")
+    if not inputs:
+        raise Unsupported("takes its inputs from no layer")
     first = inputs[0]
     if any((each.height, each.width) != (first.height, first.width) for each in inputs):
         raise Unsupported("inputs of different sizes")

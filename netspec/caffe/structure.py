@@ -50,6 +50,10 @@ class Structurer:
                 return Walked(statements, current, None)
             if len(consumers) == 1:
                 following = nodes[consumers[0]]
+                if following.merge is not None and len(following.inputs) == 1:
+                    # A join of one: nothing to write.
+                    current = following.index
+                    continue
                 if following.merge is not None:
                     return Walked(statements, current, following.index)
                 statements += self.layers(following)

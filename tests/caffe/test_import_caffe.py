@@ -222,6 +222,20 @@ def test_a_scale_without_its_bias_is_an_error(tmp_path: Path) -> None:
     assert "'scale' (Scale)" in diagnostic.message
 
 
+def test_a_join_of_blobs_that_do_not_branch_from_one_is_an_error(tmp_path: Path) -> None:
+    text = (
+        input_layer(8, 4)
+        + conv("a", "data", 4, 1)
+        + layer("loop", "Eltwise", ["a", "a"], ["loop"])
+        + classifier("loop")
+    )
+    path = tmp_path / "deploy.prototxt"
+    path.write_text(text)
+    with pytest.raises(NetspecError) as failure:
+        import_caffe(path)
+    assert failure.value.diagnostics[0].code == "caffe-structure"
+
+
 def test_no_input_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "deploy.prototxt"
     path.write_text(conv("c", "data", 4, 3))
