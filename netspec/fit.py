@@ -47,6 +47,8 @@ class Edit:
     word: str
     # The stride the statement has (written, or a pool's window when none is written).
     stride: int
+    # A chain puts other statements on its line, and the line's trailing comment with them.
+    shares_line: bool = False
 
     @property
     def drops(self) -> bool:
@@ -78,6 +80,14 @@ class Bounds:
     min_grid: int | None = None
     # The inference model's parameters the fitted spec may not exceed.
     params: int | None = None
+
+
+Chainable = ast.LayerStmt | ast.InceptionStmt | ast.InstanceStmt
+
+
+def _chained(statement: ast.Statement) -> bool:
+    """Written after `->` on the line of the statement before it."""
+    return isinstance(statement, Chainable) and statement.chained
 
 
 def _is_pool(statement: ast.LayerStmt) -> bool:
@@ -127,7 +137,10 @@ def _section_edits(section: ast.SectionStmt, path: Path) -> list[Edit]:
             kind = STEM_STRIDE if stem else STAGE_POOL_STRIDE if pool else OTHER_STRIDE
             found.append(Edit(kind, at, line, statement.kind, stride))
         if pool and not statement.adaptive:
-            found.append(Edit(STEM_POOL if stem else STAGE_POOL, at, line, statement.kind, 0))
+            kind = STEM_POOL if stem else STAGE_POOL
+            following = section.body[index + 1 : index + 2]
+            shares = statement.chained or any(_chained(after) for after in following)
+            found.append(Edit(kind, at, line, statement.kind, 0, shares))
     return found
 
 
@@ -161,13 +174,14 @@ def _children(statement: ast.Statement, path: Path) -> list[tuple[Path, ast.Stat
 
 
 def apply(spec: ast.Spec, edits: tuple[Edit, ...]) -> ast.Spec:
-    """The spec with the edits made; a dropped statement's trailing comment goes with it."""
+    """The spec with the edits made; a dropped statement's trailing comment goes with it
+    unless other statements stay on its line."""
     statements = spec.statements
     comments = spec.comments
     # Deepest and latest first, so a drop never moves a statement another edit points at.
     for edit in sorted(edits, key=lambda edit: edit.path, reverse=True):
         statements = _edit_body(statements, edit.path, _change(edit))
-        if edit.drops:
+        if edit.drops and not edit.shares_line:
             comments = tuple(
                 comment for comment in comments if comment.alone or comment.pos.line != edit.line
             )
@@ -202,9 +216,9 @@ def _edit_body(
             return (*body[:index], changed, *body[index + 1 :])
         after = list(body[index + 1 :])
         follower = after[0] if after else None
-        chainable = ast.LayerStmt | ast.InceptionStmt | ast.InstanceStmt
-        if isinstance(follower, chainable) and follower.chained and not statement.chained:
+        if follower is not None and _chained(follower) and not statement.chained:
             # What was chained to the dropped statement starts its own line.
+            assert isinstance(follower, Chainable)
             after[0] = follower._replace(chained=False)
         return (*body[:index], *after)
     if isinstance(statement, ast.BranchGroup):

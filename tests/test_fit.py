@@ -205,3 +205,23 @@ def test_nothing_to_fit_and_usage() -> None:
     output = exits(netspec("fit", GOOGLENET, "--input", "224x224x3"), 0)
     assert "nothing to fit" in output
     assert "fit to one input size" in exits(netspec("fit", GOOGLENET, "--input", "32,64"), 2)
+
+
+def test_a_pool_dropped_from_a_chain_leaves_the_chain_and_its_comment(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    chained = POOLED.replace(
+        "  conv 3x3 16\n  maxpool 5x5/1 valid                 # 8x8 -> 4x4\n",
+        "  conv 3x3 16 -> maxpool 5x5/1 valid -> conv 3x3 8  # the stem\n",
+    )
+    assert chained != POOLED
+    Path("chained.ns").write_text(chained)
+    exits(netspec("fit", "chained.ns", "--input", "8x8x3", "-o", "out.ns"), 0)
+    fitted = Path("out.ns").read_text()
+    assert ["conv", "3x3", "16", "->", "conv", "3x3", "8", "#", "the", "stem"] in [
+        line.split() for line in fitted.splitlines()
+    ]
+    assert comments(fitted) == comments(chained)
+    after = report(Path("out.ns"), "8x8x3")
+    assert "collapse" not in codes(after) and not errors(after)
