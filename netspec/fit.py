@@ -127,7 +127,7 @@ def _section_edits(section: ast.SectionStmt, path: Path) -> list[Edit]:
     found: list[Edit] = []
     for index, statement in enumerate(section.body):
         if not isinstance(statement, ast.LayerStmt):
-            found += _nested_edits(statement, (*path, index))
+            found += _nested_edits(statement, (*path, index), STEM_STRIDE if stem else OTHER_STRIDE)
             continue
         stride = _stride(statement)
         pool = _is_pool(statement)
@@ -144,17 +144,17 @@ def _section_edits(section: ast.SectionStmt, path: Path) -> list[Edit]:
     return found
 
 
-def _nested_edits(statement: ast.Statement, path: Path) -> list[Edit]:
-    """Strided layers inside repeats and loose branches of a section (never in aux heads,
-    Inception blocks or module instances, which are kept as written)."""
+def _nested_edits(statement: ast.Statement, path: Path, kind: str) -> list[Edit]:
+    """Strided layers inside repeats and loose branches of a section, as `kind` (never in
+    aux heads, Inception blocks or module instances, which are kept as written)."""
     found: list[Edit] = []
     for at, inner in _children(statement, path):
         if isinstance(inner, ast.LayerStmt):
             stride = _stride(inner)
             if stride is not None and stride > 1:
-                found.append(Edit(OTHER_STRIDE, at, inner.pos.line, inner.kind, stride))
+                found.append(Edit(kind, at, inner.pos.line, inner.kind, stride))
         else:
-            found += _nested_edits(inner, at)
+            found += _nested_edits(inner, at, kind)
     return found
 
 
