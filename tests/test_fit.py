@@ -225,3 +225,16 @@ def test_a_pool_dropped_from_a_chain_leaves_the_chain_and_its_comment(
     assert comments(fitted) == comments(chained)
     after = report(Path("out.ns"), "8x8x3")
     assert "collapse" not in codes(after) and not errors(after)
+
+
+def test_a_spec_that_does_not_parse_is_pointed_at(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("broken.ns").write_text(
+        POOLED.replace("  conv 3x3 16                         # stays", "  conv 3x3 16 )")
+    )
+    result = netspec("fit", "broken.ns", "--input", "8x8x3")
+    assert result.exit_code == 1, result.output
+    assert "broken.ns:11:" in result.output and "Traceback" not in result.output
+    assert "cannot fit broken.ns to 8x8x3: the spec does not parse" in flat(result.output)
+    result = netspec("fit", "missing.ns", "--input", "8x8x3")
+    assert result.exit_code == 1 and "no such spec file: missing.ns" in result.output
