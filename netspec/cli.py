@@ -339,6 +339,116 @@ def fmt(
 
 
 @app.command(cls=Command)
+def fit(
+    spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
+    input_size: Annotated[
+        str,
+        typer.Option(
+            "--input", metavar="HxWxC", help="The input to fit the network to.", show_default=False
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write the fitted spec here.", show_default=False),
+    ] = None,
+    max_macs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-macs",
+            metavar="N",
+            min=1,
+            help="The fitted network may need at most N multiply-adds per image.",
+            show_default=False,
+        ),
+    ] = None,
+    min_grid: Annotated[
+        int | None,
+        typer.Option(
+            "--min-grid",
+            metavar="N",
+            min=1,
+            help="The smallest feature map on the main path before the head (the map the "
+            "head gets; aux heads not counted) must be at least N on its shorter side.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Trim strides and pools until the network keeps a real grid at a small input.
+
+    Finds the fewest edits that leave no error (window-too-large among them) and no
+    collapse at --input, preferring, in order: a stride of a stem layer lowered to 1, a
+    stem pool dropped, a pool between stages given stride 1, any other stride in a stage
+    lowered, a pool between stages dropped. Inception blocks, module instances, aux heads
+    and the head are kept, and no edit adds a parameter. Prints the edits as a unified
+    diff of the spec in canonical layout (comments kept) and the sections before and
+    after. Exit 0 when fitted or nothing needs fitting, 1 when no edit within the rules fits.
+    """
+    import difflib
+
+    from netspec.diagnostics import NetspecError
+    from netspec.diff import diff_reports
+    from netspec.diff_table import print_diff
+    from netspec.fit import fit as fit_spec
+    from netspec.fit import smallest_grid
+    from netspec.render import si
+
+    sizes = parse_input_sizes(input_size)
+    if len(sizes) != 1:
+        raise typer.BadParameter("fit to one input size", param_hint="--input")
+    size = sizes[0]
+    height, width, channels = size
+    at = f"{height}x{width}" + (f"x{channels}" if channels else "")
+    errors = console(stderr=True)
+    try:
+        text = api.read_spec(spec)
+    except NetspecError as exc:
+        print_diagnostics(errors, exc.diagnostics, None)
+        raise typer.Exit(1) from None
+    fitted_file = str(output) if output else f"{spec} (fitted)"
+    result = fit_spec(text, str(spec), size, max_macs, min_grid, fitted_file)
+    if result.after is None:
+        if result.before.spec is None:
+            print_diagnostics(errors, result.before.report.diagnostics, text)
+        errors.print(f"cannot fit {spec} to {at}: {result.reason}", markup=False)
+        raise typer.Exit(1)
+    out = console()
+    if not result.edits:
+        grid = smallest_grid(result.after.report)
+        out.print(
+            f"nothing to fit: {spec} builds at {at} with no collapse; the shorter side of "
+            f"the map the head gets is {grid}",
+            markup=False,
+        )
+    else:
+        canonical = "" if result.original == text else " (in canonical layout)"
+        out.print(f"{len(result.edits)} edit(s), {result.checks} set(s) checked:", markup=False)
+        for edit in result.edits:
+            out.print(f"  {edit}", markup=False)
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                result.original.splitlines(keepends=True),
+                result.fitted.splitlines(keepends=True),
+                f"{spec}{canonical}",
+                f"{output or spec} (fitted to {at})",
+            )
+        )
+        sys.stdout.flush()
+        print_diff(out, diff_reports(result.before.report, result.after.report))
+        before, after = result.before.report.totals, result.after.report.totals
+        assert after is not None  # a fit has no errors
+        if before is not None:
+            out.print(
+                f"parameters {before.params:,} -> {after.params:,}; multiply-adds "
+                f"{si(before.macs, 'MAC')} -> {si(after.macs, 'MAC')} "
+                f"(x{after.macs / before.macs:.1f})",
+                markup=False,
+            )
+    if output is not None:
+        output.write_text(result.fitted, encoding="utf-8")
+        errors.print(f"wrote {output}", markup=False)
+
+
+@app.command(cls=Command)
 def graph(
     spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
     output: Annotated[
