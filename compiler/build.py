@@ -141,7 +141,9 @@ def _flatten(layer: ir.Flatten, inputs: Sequence[Tensor]) -> Tensor:
 
 
 @build_layer.register
-def _dense(layer: ir.Dense, inputs: Sequence[Tensor]) -> Tensor:
+def _projection(layer: ir.Projection, inputs: Sequence[Tensor]) -> Tensor:
+    # `dense` and `pointwise`: Keras' Dense acts on the last axis, of a flat vector or at
+    # every position of a map.
     return keras.layers.Dense(
         layer.units,
         activation=keras_activation(layer.activation),
@@ -249,17 +251,6 @@ def save_inference_model(network: Network, path: Path) -> keras.Model:
 
 
 # The third edition's words.
-
-
-@build_layer.register
-def _pointwise(layer: ir.Pointwise, inputs: Sequence[Tensor]) -> Tensor:
-    # Keras' Dense acts on the last axis of a 4-D tensor: at every position of the map.
-    return keras.layers.Dense(
-        layer.units,
-        activation=keras_activation(layer.activation),
-        use_bias=layer.bias,
-        name=keras_name(layer.name),
-    )(inputs[0])
 
 
 @build_layer.register
