@@ -27,7 +27,8 @@ def lower(
     """Expand a parsed spec; raise NetspecError carrying every error found.
 
     `input_override` replaces the spec's input size; a channel count of None keeps the spec's.
-    `configuration` gives each name of the `search:` section its value (default: the first).
+    `configuration` gives each name of the `search:` section its value (default: the first,
+    and the section is checked too).
     """
     network, problems = lower_as_far_as_possible(spec, file, input_override, configuration)
     if problems:
@@ -71,9 +72,13 @@ def lower_as_far_as_possible(
             )
             return None, [problem]
 
-    space, search_problems = read_space(spec, file)
-    problems += search_problems
-    searched = dict(configuration or (space.first() if space else {}))
+    searched = dict(configuration or {})
+    space = None
+    if configuration is None:
+        # `check`'s case; `netspec sweep` reads the space once and gives each configuration.
+        space, search_problems = read_space(spec, file)
+        problems += search_problems
+        searched = space.first() if space else {}
     resolver = Resolver(file, classes, {}, searched)
     defaults, train = Defaults(), TrainConfig.model_construct()
     modules: dict[str, ast.ModuleDef] = {}
@@ -96,7 +101,7 @@ def lower_as_far_as_possible(
     builder = GraphBuilder(
         file=file, classes=classes, defaults=defaults, modules=modules, searched=searched
     )
-    if space is not None and configuration is None:
+    if space is not None:
         builder.warnings.append(_space_note(space, spec, file))
     input_pos = input_stmt.pos
     builder.claim("input", input_pos, Scope())
