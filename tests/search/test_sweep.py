@@ -54,7 +54,7 @@ def alone(text: str, configuration: Configuration) -> str:
 
 def assert_verdict_holds_alone(text: str, configuration: Configuration) -> None:
     """The configuration's spec, checked by itself, is valid or fails for the reason given."""
-    spec, space = space_of(text, "<spec>")
+    _, space = space_of(text, "<spec>")
     report = check_text(alone(text, configuration))
     found = {d.code for d in report.diagnostics if d.is_error}
     warned = {d.code for d in report.diagnostics}
