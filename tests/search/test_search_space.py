@@ -70,7 +70,8 @@ def test_check_lowers_the_first_configuration_and_notes_the_size() -> None:
     # Another configuration differs: the first is the one checked.
     other = check_text(print_spec(concrete(checked.spec, {"s": 2, "w": 128, "n": 3})))
     assert other.totals != alone.totals
-    (note,) = [d for d in checked.report.diagnostics if d.code == "search-space"]
+    (note,) = checked.report.diagnostics
+    assert (note.code, note.severity.value, note.line) == ("search-space", "note", 5)
     assert "24 configuration(s)" in note.message and "s=1 w=32 n=1" in note.message
     assert not checked.report.has_errors and not checked.report.has_warnings
 

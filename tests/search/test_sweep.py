@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from netspec.api import check_text
 from netspec.cli import app
+from netspec.diagnostics import NetspecError
 from netspec.lowering.search import concrete
 from netspec.sweep import MEASURED, VALID, Configuration, Sweep, space_of, sweep
 from netspec.syntax.printer import print_spec
@@ -163,6 +164,12 @@ def test_the_command_table_and_limit(tmp_path: Path) -> None:
     assert "12 configuration(s)" in result.output and "rejected, by reason" in result.output
     assert "params <= 20k" in result.output and "Pareto front" in result.output
     assert "(the first 1 of" in result.output
+
+
+def test_a_spec_without_a_search_section_is_no_space() -> None:
+    with pytest.raises(NetspecError) as raised:
+        space_of(HEADER + "conv 3x3 8\ngap\ndense classes\n", "<spec>")
+    assert [d.code for d in raised.value.diagnostics] == ["no-search"]
 
 
 @pytest.mark.parametrize(
