@@ -380,7 +380,7 @@ def sweep(
     """
     from netspec.diagnostics import NetspecError
     from netspec.sweep import sweep as sweep_space
-    from netspec.sweep import write_configuration
+    from netspec.sweep import write_configurations
     from netspec.sweep_table import print_sweep
 
     sizes = parse_input_sizes(input_size)
@@ -400,11 +400,8 @@ def sweep(
         print_sweep(console(), result, limit=limit)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-        written = [
-            write_configuration(text, str(spec), c.values, output)
-            for c in result.configurations
-            if c.valid
-        ]
+        valid = (c for c in result.configurations if c.valid)
+        written = write_configurations(text, str(spec), valid, output)
         errors.print(f"wrote {len(written)} spec(s) to {output}", markup=False)
     raise typer.Exit(0 if result.valid else 1)
 

@@ -216,10 +216,14 @@ def file_name(stem: str, values: Mapping[str, int | float]) -> str:
     return "_".join([stem, *(f"{name}{number_text(value)}" for name, value in values.items())])
 
 
-def write_configuration(
-    text: str, file: str, values: Mapping[str, int | float], folder: Path
-) -> Path:
-    """The configuration as a concrete spec (no `search:` section) in `folder`."""
-    path = folder / (file_name(Path(file).stem, values) + ".ns")
-    path.write_text(print_spec(concrete(parse(text, file), values)), encoding="utf-8")
-    return path
+def write_configurations(
+    text: str, file: str, configurations: Iterable[Configuration], folder: Path
+) -> list[Path]:
+    """Each configuration as a concrete spec (no `search:` section) in `folder`."""
+    spec = parse(text, file)
+    written = []
+    for configuration in configurations:
+        path = folder / (file_name(Path(file).stem, configuration.values) + ".ns")
+        path.write_text(print_spec(concrete(spec, configuration.values)), encoding="utf-8")
+        written.append(path)
+    return written
