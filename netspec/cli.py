@@ -339,6 +339,58 @@ def fmt(
 
 
 @app.command(cls=Command)
+def graph(
+    spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="The picture: .svg, .png, .pdf, or .dot for the Graphviz source."
+        ),
+    ],
+    expand: Annotated[
+        bool, typer.Option("--expand", help="One box per layer, not per statement and instance.")
+    ] = False,
+    input_size: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            metavar="HxWxC",
+            help="Draw at another input size (32x32x3).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Draw the network with Graphviz: layers that see only padding in a warning colour."""
+    import graphviz
+
+    from netspec.graph import network_graph
+
+    formats = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+    if output.suffix not in formats:
+        raise typer.BadParameter("use a .svg, .png, .pdf or .dot file", param_hint="--output")
+    sizes = parse_input_sizes(input_size)
+    if len(sizes) > 1:
+        raise typer.BadParameter("draw one input size at a time", param_hint="--input")
+    errors = console(stderr=True)
+    checked = api.check_path(spec, sizes[0] if sizes else None)
+    print_diagnostics(errors, checked.report.diagnostics, checked.text)
+    if checked.network is None:
+        raise typer.Exit(1)
+    picture = network_graph(checked.network, checked.report, expand=expand)
+    try:
+        data = (
+            picture.source.encode()
+            if output.suffix == ".dot"
+            else picture.pipe(format=formats[output.suffix])
+        )
+    except graphviz.ExecutableNotFound:
+        errors.print("error: Graphviz's `dot` is not installed (Debian: apt-get install graphviz)")
+        raise typer.Exit(1) from None
+    output.write_bytes(data)
+    console().print(f"wrote {output}")
+
+
+@app.command(cls=Command)
 def sweep(
     spec: Annotated[Path, typer.Argument(help="Spec file (.ns) with a `search:` section.")],
     input_size: Annotated[
@@ -404,58 +456,6 @@ def sweep(
         written = write_configurations(text, str(spec), valid, output)
         errors.print(f"wrote {len(written)} spec(s) to {output}", markup=False)
     raise typer.Exit(0 if result.valid else 1)
-
-
-@app.command(cls=Command)
-def graph(
-    spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "-o", "--output", help="The picture: .svg, .png, .pdf, or .dot for the Graphviz source."
-        ),
-    ],
-    expand: Annotated[
-        bool, typer.Option("--expand", help="One box per layer, not per statement and instance.")
-    ] = False,
-    input_size: Annotated[
-        str | None,
-        typer.Option(
-            "--input",
-            metavar="HxWxC",
-            help="Draw at another input size (32x32x3).",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """Draw the network with Graphviz: layers that see only padding in a warning colour."""
-    import graphviz
-
-    from netspec.graph import network_graph
-
-    formats = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
-    if output.suffix not in formats:
-        raise typer.BadParameter("use a .svg, .png, .pdf or .dot file", param_hint="--output")
-    sizes = parse_input_sizes(input_size)
-    if len(sizes) > 1:
-        raise typer.BadParameter("draw one input size at a time", param_hint="--input")
-    errors = console(stderr=True)
-    checked = api.check_path(spec, sizes[0] if sizes else None)
-    print_diagnostics(errors, checked.report.diagnostics, checked.text)
-    if checked.network is None:
-        raise typer.Exit(1)
-    picture = network_graph(checked.network, checked.report, expand=expand)
-    try:
-        data = (
-            picture.source.encode()
-            if output.suffix == ".dot"
-            else picture.pipe(format=formats[output.suffix])
-        )
-    except graphviz.ExecutableNotFound:
-        errors.print("error: Graphviz's `dot` is not installed (Debian: apt-get install graphviz)")
-        raise typer.Exit(1) from None
-    output.write_bytes(data)
-    console().print(f"wrote {output}")
 
 
 @app.command(cls=Command)
