@@ -17,9 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
-from netspec.analysis.report import Report, Totals
+from netspec.analysis.report import Frozen, Report, Totals
 from netspec.api import InputSize, check_tree
 from netspec.diagnostics import NetspecError, error
 from netspec.lowering.search import MEASURES, SearchSpace, Values, concrete, read_space
@@ -30,7 +28,7 @@ from netspec.syntax.printer import number_text, print_spec
 
 VALID = "valid"
 COLLAPSE = "collapse"
-# Below this many configurations one process is faster than starting workers.
+# Below this many configurations the sweep stays in one process: a fraction of a second.
 PARALLEL_FROM = 64
 
 # Each budget's measure (netspec/lowering/search.py names them) read from a report's totals.
@@ -40,10 +38,6 @@ MEASURED: dict[str, Callable[[Totals], int | None]] = {
     "activations": lambda totals: totals.training_activation_bytes,
 }
 assert tuple(MEASURED) == MEASURES
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Configuration(Frozen):
