@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ __all__ = [
     "check_file",
     "check_path",
     "check_text",
+    "check_tree",
     "compile_file",
     "compile_text",
     "read_spec",
@@ -104,11 +105,26 @@ def compile_file(path: str | Path, input_size: InputSize | None = None) -> Netwo
 
 def check(text: str, file: str = "<spec>", input_size: InputSize | None = None) -> Checked:
     """Parse, lower and analyse once; spec problems become diagnostics, never exceptions."""
-    spec = None
     try:
         with _not_too_deep(text, file):
             spec = parse(text, file)
-            network, problems = lower_as_far_as_possible(spec, file, input_size)
+    except NetspecError as exc:
+        return Checked(text, None, None, _unchecked(file, input_size, exc.diagnostics))
+    return check_tree(spec, text, file, input_size)
+
+
+def check_tree(
+    spec: ast.Spec,
+    text: str,
+    file: str = "<spec>",
+    input_size: InputSize | None = None,
+    configuration: Mapping[str, int | float] | None = None,
+) -> Checked:
+    """`check` of a parsed spec (its text read for `# allow:`), at one configuration of its
+    `search:` section (default: the first): what `netspec sweep` runs once per configuration."""
+    try:
+        with _not_too_deep(text, file):
+            network, problems = lower_as_far_as_possible(spec, file, input_size, configuration)
     except NetspecError as exc:
         return Checked(text, spec, None, _unchecked(file, input_size, exc.diagnostics))
     if problems:

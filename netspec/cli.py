@@ -501,6 +501,74 @@ def graph(
 
 
 @app.command(cls=Command)
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Spec file (.ns) with a `search:` section.")],
+    input_size: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            metavar="HxWxC",
+            help="Check every configuration at another input size (32x32x3).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write each valid configuration to this folder as a spec of its own.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="The counts by reason and every configuration (values, verdict, totals).",
+            rich_help_panel="Output",
+        ),
+    ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="List only the first N valid configurations.", show_default=False),
+    ] = None,
+) -> None:
+    """Check every configuration of the spec's search space statically.
+
+    Counts the valid ones and the rejected ones by reason (an error's code, `collapse`, a
+    budget), lists the valid ones by multiply-adds and the Pareto front of parameters
+    against multiply-adds. Exits 1 when the spec or its space has errors or none is valid.
+    """
+    from netspec.diagnostics import NetspecError
+    from netspec.sweep import sweep as sweep_space
+    from netspec.sweep import write_configurations
+    from netspec.sweep_table import print_sweep
+
+    sizes = parse_input_sizes(input_size)
+    if len(sizes) > 1:
+        raise typer.BadParameter("sweep at one input size at a time", param_hint="--input")
+    errors = console(stderr=True)
+    text = None
+    try:
+        text = api.read_spec(spec)
+        result = sweep_space(text, str(spec), sizes[0] if sizes else None)
+    except NetspecError as exc:
+        print_diagnostics(errors, exc.diagnostics, text)
+        raise typer.Exit(1) from None
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print_sweep(console(), result, limit=limit)
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        valid = (c for c in result.configurations if c.valid)
+        written = write_configurations(text, str(spec), valid, output)
+        errors.print(f"wrote {len(written)} spec(s) to {output}", markup=False)
+    raise typer.Exit(0 if result.valid else 1)
+
+
+@app.command(cls=Command)
 def runs(
     directories: Annotated[
         list[Path] | None,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import cast
 
-from netspec.diagnostics import Diagnostic, NetspecError, error
+from netspec.diagnostics import Diagnostic, NetspecError, Severity, error
 from netspec.ir import InputLayer, Layer, Network, TrainConfig
 from netspec.lowering.graph import GraphBuilder, Scope
 from netspec.lowering.layers import Defaults
+from netspec.lowering.search import SearchSpace, read_space, search_block, values_text
 from netspec.lowering.settings import apply_defaults, train_config
 from netspec.lowering.values import LARGEST_SIZE, Invalid, Resolver, span_of
 from netspec.lowering.words import STATEMENT_WORDS
@@ -17,13 +19,18 @@ HEADER_KINDS = (ast.NetworkStmt, ast.InputStmt, ast.ClassesStmt)
 
 
 def lower(
-    spec: ast.Spec, file: str, input_override: tuple[int, int, int | None] | None = None
+    spec: ast.Spec,
+    file: str,
+    input_override: tuple[int, int, int | None] | None = None,
+    configuration: Mapping[str, int | float] | None = None,
 ) -> Network:
     """Expand a parsed spec; raise NetspecError carrying every error found.
 
     `input_override` replaces the spec's input size; a channel count of None keeps the spec's.
+    `configuration` gives each name of the `search:` section its value (default: the first,
+    and the section is checked too).
     """
-    network, problems = lower_as_far_as_possible(spec, file, input_override)
+    network, problems = lower_as_far_as_possible(spec, file, input_override, configuration)
     if problems:
         raise NetspecError(problems)
     assert network is not None
@@ -31,7 +38,10 @@ def lower(
 
 
 def lower_as_far_as_possible(
-    spec: ast.Spec, file: str, input_override: tuple[int, int, int | None] | None = None
+    spec: ast.Spec,
+    file: str,
+    input_override: tuple[int, int, int | None] | None = None,
+    configuration: Mapping[str, int | float] | None = None,
 ) -> tuple[Network | None, list[Diagnostic]]:
     """Expand a parsed spec; return every error found, in source order, and the network as
     far as it lowered (None if there is nothing to analyse: a failed header, no layers),
@@ -62,7 +72,14 @@ def lower_as_far_as_possible(
             )
             return None, [problem]
 
-    resolver = Resolver(file, classes, {})
+    searched = dict(configuration or {})
+    space = None
+    if configuration is None:
+        # `check`'s case; `netspec sweep` reads the space once and gives each configuration.
+        space, search_problems = read_space(spec, file)
+        problems += search_problems
+        searched = space.first() if space else {}
+    resolver = Resolver(file, classes, {}, searched)
     defaults, train = Defaults(), TrainConfig.model_construct()
     modules: dict[str, ast.ModuleDef] = {}
     body: list[ast.Statement] = []
@@ -78,10 +95,14 @@ def lower_as_far_as_possible(
             problems.extend(train_problems)
         elif isinstance(statement, ast.ModuleDef):
             _add_module(statement, modules, file, problems)
-        elif not isinstance(statement, HEADER_KINDS):
+        elif not isinstance(statement, (*HEADER_KINDS, ast.SearchBlock)):
             body.append(statement)
 
-    builder = GraphBuilder(file=file, classes=classes, defaults=defaults, modules=modules)
+    builder = GraphBuilder(
+        file=file, classes=classes, defaults=defaults, modules=modules, searched=searched
+    )
+    if space is not None:
+        builder.warnings.append(_space_note(space, spec, file))
     input_pos = input_stmt.pos
     builder.claim("input", input_pos, Scope())
     builder.layers.append(
@@ -122,6 +143,20 @@ def lower_as_far_as_possible(
         warnings=tuple(dict.fromkeys(builder.warnings)),
     )
     return network, unique
+
+
+def _space_note(space: SearchSpace, spec: ast.Spec, file: str) -> Diagnostic:
+    block = search_block(spec)
+    assert block is not None
+    return error(
+        "search-space",
+        f"the search space holds {space.size:,} configuration(s); this check is of the first: "
+        + (values_text(space.first()) or "(no names bound)"),
+        file,
+        block.pos.line,
+        block.pos.column,
+        hint="`netspec sweep` checks every configuration",
+    ).model_copy(update={"severity": Severity.note})
 
 
 def _header(

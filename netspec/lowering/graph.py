@@ -75,6 +75,8 @@ class GraphBuilder:
     classes: int
     defaults: Defaults
     modules: dict[str, ast.ModuleDef]
+    # One configuration of the spec's `search:` section: names every statement may read.
+    searched: dict[str, int | float] = field(default_factory=dict)
     layers: list[LayerBase] = field(default_factory=list)
     aux_heads: list[AuxHead] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
@@ -87,7 +89,7 @@ class GraphBuilder:
     # -- names and layers ------------------------------------------------------------------
 
     def resolver(self, scope: Scope) -> Resolver:
-        return Resolver(self.file, self.classes, scope.bindings)
+        return Resolver(self.file, self.classes, scope.bindings, self.searched)
 
     def claim(self, name: str, pos: ast.Pos, scope: Scope) -> str:
         if name in self._lines_of:
@@ -487,7 +489,7 @@ class GraphBuilder:
         for param in module.params:
             if param.name not in bindings and param.default is not None:
                 # A default is a number, `classes`, or a parameter before it.
-                defaults = Resolver(resolver.file, resolver.classes, bindings)
+                defaults = replace(resolver, bindings=bindings)
                 bindings[param.name] = defaults.number(param.default)
         missing = [param.name for param in module.params if param.name not in bindings]
         if missing:

@@ -7,7 +7,7 @@ import math
 import operator
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from netspec.diagnostics import Diagnostic, error
@@ -36,11 +36,13 @@ class Invalid(Exception):
 
 @dataclass(frozen=True)
 class Resolver:
-    """Turns values into numbers: literal numbers, module parameters, and `classes`."""
+    """Turns values into numbers: literal numbers, module parameters, the names a `search:`
+    section binds (one configuration's values, visible everywhere), and `classes`."""
 
     file: str
     classes: int
     bindings: Mapping[str, int | float]
+    searched: Mapping[str, int | float] = field(default_factory=dict)
 
     def fail(self, code: str, message: str, pos: ast.Pos, hint: str | None = None) -> Invalid:
         return Invalid(error(code, message, self.file, pos.line, pos.column, hint))
@@ -56,15 +58,17 @@ class Resolver:
             return value.value
         if value.name in self.bindings:
             return self.bindings[value.name]
+        if value.name in self.searched:
+            return self.searched[value.name]
         if value.name == "classes":
             return self.classes
-        known = ", ".join(sorted(self.bindings)) or "none here"
+        known = ", ".join(sorted({*self.bindings, *self.searched})) or "none here"
         raise self.fail(
             "unknown-parameter",
             f"unknown parameter '{value.name}' (parameters in scope: {known}; `classes` is "
             "always available)",
             value.pos,
-            hint=did_you_mean(value.name, [*self.bindings, "classes"]),
+            hint=did_you_mean(value.name, [*self.bindings, *self.searched, "classes"]),
         )
 
     def _evaluate(self, expression: ast.Expr) -> int | float:

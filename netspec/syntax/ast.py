@@ -48,6 +48,27 @@ def written(value: Value) -> str:
     return value.name if isinstance(value, Ref) else value.text
 
 
+# How tightly each operator binds: what decides where an expression's text needs parentheses.
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "//": 2, "/": 2}
+
+
+def expression(op: str, left: Value, right: Value) -> Expr:
+    """`left op right`, its text written with the parentheses it needs."""
+    text = _operand(left, op, right=False) + op + _operand(right, op, right=True)
+    return Expr(op, left, right, left.pos, text)
+
+
+def _operand(value: Value, op: str, *, right: bool) -> str:
+    """An operand's text, in parentheses where the operator would otherwise take it apart:
+    `(a+b)*c`, `a-(b-c)`."""
+    text = written(value)
+    if isinstance(value, Expr):
+        inner, outer = _PRECEDENCE[value.op], _PRECEDENCE[op]
+        if inner < outer or (right and inner == outer):
+            return f"({text})"
+    return text
+
+
 class Text(NamedTuple):
     value: str
     pos: Pos
@@ -202,6 +223,38 @@ class SettingsBlock(NamedTuple):
     pos: Pos
 
 
+class SearchChoice(NamedTuple):
+    """`s = 1 | 2`: a name and the values it takes, in order."""
+
+    name: str
+    values: tuple[Number, ...]
+    pos: Pos
+
+
+class SearchRange(NamedTuple):
+    """`w = 32..128 step 32`; `step` None when left out (1)."""
+
+    name: str
+    start: int
+    stop: int
+    step: Number | None
+    pos: Pos
+
+
+class Budget(NamedTuple):
+    """`params <= 5M`: `limit` as written (`5M`), `value` what it means (5,000,000)."""
+
+    measure: str
+    limit: str
+    value: float
+    pos: Pos
+
+
+class SearchBlock(NamedTuple):
+    lines: tuple[SearchChoice | SearchRange | Budget, ...]
+    pos: Pos
+
+
 Statement = (
     LayerStmt
     | InceptionStmt
@@ -216,6 +269,7 @@ Statement = (
     | InputStmt
     | ClassesStmt
     | SettingsBlock
+    | SearchBlock
 )
 
 

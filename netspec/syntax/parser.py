@@ -42,6 +42,9 @@ class _IndentationError(Exception):
         self.line, self.column, self.message = line, column, message
 
 
+# What a budget's suffix multiplies by: `5M`.
+BUDGET_SUFFIXES = {"k": 1e3, "M": 1e6, "G": 1e9}
+
 # Deeper nesting than this is a generated or broken spec; the limit keeps expansion well
 # inside Python's recursion limit whatever raised or lowered it.
 MAX_BLOCK_DEPTH = 50
@@ -122,25 +125,8 @@ def _value(item: Token | ast.Value) -> ast.Value:
     return _number(item) if item.type == "NUMBER" else ast.Ref(str(item), _pos(item))
 
 
-# How tightly each operator binds: what decides where an expression's text needs parentheses.
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "//": 2, "/": 2}
-
-
 def _binary(op: str, left: Token | ast.Value, right: Token | ast.Value) -> ast.Expr:
-    first, second = _value(left), _value(right)
-    text = _operand(first, op, right=False) + op + _operand(second, op, right=True)
-    return ast.Expr(op, first, second, first.pos, text)
-
-
-def _operand(value: ast.Value, op: str, *, right: bool) -> str:
-    """An operand's text, in parentheses where the operator would otherwise take it apart:
-    `(a+b)*c`, `a-(b-c)`."""
-    text = ast.written(value)
-    if isinstance(value, ast.Expr):
-        inner, outer = _PRECEDENCE[value.op], _PRECEDENCE[op]
-        if inner < outer or (right and inner == outer):
-            return f"({text})"
-    return text
+    return ast.expression(op, _value(left), _value(right))
 
 
 # What a block's lines transform to before grouping: statements, `branch:` blocks, chains.
@@ -209,6 +195,28 @@ class _ToAst(Transformer[Token, Any]):
             else:
                 converted.append(word)
         return ast.SettingLine(str(key), tuple(converted), _pos(meta))
+
+    def search_block(self, meta: Meta, children: list[Any]) -> ast.SearchBlock:
+        return ast.SearchBlock(tuple(children[1:]), _pos(meta))
+
+    def search_choice(self, meta: Meta, children: list[Any]) -> ast.SearchChoice:
+        name, *values = children
+        numbers = tuple(v if isinstance(v, ast.Number) else _number(v) for v in values)
+        return ast.SearchChoice(str(name), numbers, _pos(meta))
+
+    def search_range(self, meta: Meta, children: list[Any]) -> ast.SearchRange:
+        name, bounds, *step = children
+        start, stop = (int(bound) for bound in str(bounds).split(".."))
+        return ast.SearchRange(
+            str(name), start, stop, _number(step[0]) if step else None, _pos(meta)
+        )
+
+    def search_budget(self, meta: Meta, children: list[Any]) -> ast.Budget:
+        measure, limit = children
+        text = str(limit)
+        scale = BUDGET_SUFFIXES.get(text[-1], 1)
+        value = float(text.rstrip("".join(BUDGET_SUFFIXES))) * scale
+        return ast.Budget(str(measure), text, value, _pos(meta))
 
     def module_def(self, meta: Meta, children: list[Any]) -> ast.ModuleDef:
         name, *rest = children

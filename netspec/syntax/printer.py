@@ -48,7 +48,9 @@ def print_spec(spec: ast.Spec) -> str:
     """The spec as text: every statement and comment of the tree, in the canonical layout."""
     lines: list[_Line] = []
     for index, statement in enumerate(spec.statements):
-        paragraph = isinstance(statement, ast.ModuleDef | ast.SectionStmt | ast.SettingsBlock)
+        paragraph = isinstance(
+            statement, ast.ModuleDef | ast.SectionStmt | ast.SettingsBlock | ast.SearchBlock
+        )
         _Printer(index, paragraph).add(lines, statement, 0)
     lines = _with_comments(lines, spec.comments)
     return _assemble(lines, spec.blank_lines)
@@ -180,6 +182,16 @@ def _setting(line: ast.SettingLine, block: str) -> str:
     return " ".join(parts)
 
 
+def _search_line(line: ast.SearchChoice | ast.SearchRange | ast.Budget) -> str:
+    """`s = 1 | 2`, `w = 32..128 step 32`, `params <= 5M`."""
+    if isinstance(line, ast.Budget):
+        return f"{line.measure} <= {line.limit}"
+    if isinstance(line, ast.SearchChoice):
+        return f"{line.name} = " + " | ".join(number_text(n.value) for n in line.values)
+    step = "" if line.step is None else f" step {number_text(line.step.value)}"
+    return f"{line.name} = {line.start}..{line.stop}{step}"
+
+
 def _params(params: tuple[ast.Param, ...]) -> str:
     if not params:
         return ""
@@ -215,6 +227,11 @@ class _Printer:
                     self.line(depth + 1, _setting(line, statement.kind), line.pos)
                     for line in statement.lines
                 ),
+            ]
+        if isinstance(statement, ast.SearchBlock):
+            return [
+                self.line(depth, "search:", statement.pos, opens=True),
+                *(self.line(depth + 1, _search_line(line), line.pos) for line in statement.lines),
             ]
         if isinstance(statement, ast.ModuleDef):
             header = f"module {statement.name}{_params(statement.params)}:"
