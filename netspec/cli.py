@@ -271,6 +271,74 @@ def diff(
 
 
 @app.command(cls=Command)
+def fmt(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="FILE...",
+            help="Spec files (.ns), or folders to format every .ns file under.",
+            show_default=False,
+        ),
+    ] = None,
+    check_only: Annotated[
+        bool,
+        typer.Option("--check", help="Write nothing; exit 1 naming the files that would change."),
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print the changes as a unified diff; write nothing.")
+    ] = False,
+) -> None:
+    """Rewrite specs in place in the one canonical layout, keeping comments and meaning."""
+    import difflib
+
+    from netspec.diagnostics import NetspecError
+    from netspec.formatting import format_text, meaning, spec_files
+
+    if not paths:
+        raise typer.BadParameter("give at least one spec file or folder", param_hint="FILE...")
+    if missing := [str(path) for path in paths if not path.exists()]:
+        raise typer.BadParameter(f"no such file or folder: {', '.join(missing)}")
+    errors = console(stderr=True)
+    changed: list[Path] = []
+    failed = False
+    for path in spec_files(paths):
+        text = None
+        try:
+            text = api.read_spec(path)
+            formatted = format_text(text, str(path))
+        except NetspecError as exc:
+            print_diagnostics(errors, exc.diagnostics, text)
+            failed = True
+            continue
+        if formatted == text:
+            continue
+        if meaning(formatted) != meaning(text):
+            errors.print(
+                f"error: {path}: formatting would change what the spec means or drop a "
+                "comment, so it is left as it is (a bug in netspec fmt: please report it)",
+                markup=False,
+            )
+            failed = True
+            continue
+        changed.append(path)
+        if diff:
+            lines = difflib.unified_diff(
+                text.splitlines(keepends=True),
+                formatted.splitlines(keepends=True),
+                f"{path} (as written)",
+                f"{path} (formatted)",
+            )
+            sys.stdout.writelines(lines)
+        elif check_only:
+            print(f"would reformat {path}")
+        else:
+            path.write_text(formatted, encoding="utf-8")
+    verb = "reformatted" if not (check_only or diff) else "would be reformatted"
+    errors.print(f"{len(changed)} file(s) {verb}", markup=False)
+    raise typer.Exit(1 if failed or ((check_only or diff) and changed) else 0)
+
+
+@app.command(cls=Command)
 def graph(
     spec: Annotated[Path, typer.Argument(help="Spec file (.ns).", show_default=False)],
     output: Annotated[

@@ -83,6 +83,8 @@ class LayerStmt(NamedTuple):
     adaptive: bool = False
     # `pad 0,1,0,1`: every size given.
     values: tuple[Value, ...] = ()
+    # Written after `->` on the line of the statement before it (a chain).
+    chained: bool = False
 
 
 class InceptionStmt(NamedTuple):
@@ -90,6 +92,7 @@ class InceptionStmt(NamedTuple):
     widths: tuple[Value, ...]
     pos: Pos
     name_pos: Pos
+    chained: bool = False
 
 
 class Argument(NamedTuple):
@@ -108,6 +111,7 @@ class InstanceStmt(NamedTuple):
     name_pos: Pos | None
     # Words after the module that an instance cannot have (`conv2 3x3`: the `3x3`).
     stray: tuple[Text, ...] = ()
+    chained: bool = False
 
 
 class MergeStmt(NamedTuple):
@@ -215,5 +219,17 @@ Statement = (
 )
 
 
+class Comment(NamedTuple):
+    """`# ...` as written, less trailing spaces; `alone` when no code precedes it on its line."""
+
+    text: str
+    pos: Pos
+    alone: bool
+
+
 class Spec(NamedTuple):
     statements: tuple[Statement, ...]
+    # What the grammar skips, kept so a printer can write the spec back as its author wrote
+    # it: the comments in text order, and the numbers of the blank lines.
+    comments: tuple[Comment, ...] = ()
+    blank_lines: tuple[int, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -236,7 +237,8 @@ class _ToAst(Transformer[Token, Any]):
         return chain
 
     def chain(self, meta: Meta, children: list[Any]) -> list[ast.Statement]:
-        return [child for child in children if not isinstance(child, Token)]
+        first, *links = (child for child in children if not isinstance(child, Token))
+        return [first, *(link._replace(chained=True) for link in links)]
 
     def branch_stmt(self, meta: Meta, children: list[Any]) -> ast.Branch:
         return ast.Branch(children[0], _pos(meta))
@@ -381,8 +383,32 @@ def parse(text: str, file: str = "<spec>") -> ast.Spec:
         raise NetspecError(error("too-large", exc.message, file, exc.line, exc.column)) from None
     except _IndentationError as exc:
         raise NetspecError(error("indentation", exc.message, file, exc.line, exc.column)) from None
-    spec: ast.Spec = _ToAst().transform(tree)
-    return spec
+    statements: tuple[ast.Statement, ...] = _ToAst().transform(tree).statements
+    return ast.Spec(statements, *_layout(text))
+
+
+# A quoted string (which may hold a `#`), or a comment to the end of the line.
+_STRING_OR_COMMENT = re.compile(r'"[^"\n]*"|#.*')
+
+
+def _layout(text: str) -> tuple[tuple[ast.Comment, ...], tuple[int, ...]]:
+    """The comments and blank lines the grammar skips (the text has parsed, so every quote on
+    a line closes before a `#` that starts a comment)."""
+    comments: list[ast.Comment] = []
+    blank_lines: list[int] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if "#" in line:
+            for match in _STRING_OR_COMMENT.finditer(line):
+                if match.group().startswith("#"):
+                    column = match.start()
+                    alone = not line[:column].strip()
+                    comments.append(
+                        ast.Comment(match.group().rstrip(), ast.Pos(number, column + 1), alone)
+                    )
+                    break
+        elif not line.strip():
+            blank_lines.append(number)
+    return tuple(comments), tuple(blank_lines)
 
 
 def _lexical_problem(text: str, file: str) -> Diagnostic | None:
