@@ -112,39 +112,60 @@ def _history(value: object) -> Iterator[tuple[str, Shape]]:
 
 
 def read_graph(model: Config) -> Graph:
-    """The graph of a functional or sequential model's config (the `config` of its entry)."""
+    """The graph of a functional or sequential model's config (the `config` of its entry).
+    A sequential model inside a functional one (ConvNeXt's stem) is read in line."""
     layers: list[Config] = model["layers"]
-    sequential = all("inbound_nodes" not in layer for layer in layers)
-    nodes: dict[str, Node] = {}
-    previous: str | None = None
+    if all("inbound_nodes" not in layer for layer in layers):
+        if not layers or layers[0]["class_name"] != "InputLayer":
+            raise GraphError("a sequential model without an InputLayer: its input size is unknown")
+        nodes = _chain(layers, ())
+        return Graph(model["name"], nodes, next(iter(nodes)), next(reversed(nodes)))
+    nodes = {}
+    # A sequential layer's name stands for its last layer.
+    last: dict[str, str] = {}
     for layer in layers:
         name = layer["config"]["name"]
-        arguments: object = []
-        if sequential:
-            build = (layer.get("build_config") or {}).get("input_shape")
-            inputs: tuple[str, ...] = () if previous is None else (previous,)
-            shapes: tuple[Shape, ...] = () if build is None else (tuple(build),)
-        else:
-            calls = layer.get("inbound_nodes", [])
-            if len(calls) > 1:
-                raise GraphError(f"layer {name} is called {len(calls)} times (a shared layer)")
-            arguments = calls[0]["args"] if calls else []
-            history = list(_history(arguments))
-            inputs = tuple(source for source, _ in history)
-            shapes = tuple(shape for _, shape in history)
-        constants = tuple(
-            float(item)
-            for item in _flat(arguments)
-            if isinstance(item, int | float) and not isinstance(item, bool)
+        calls = layer.get("inbound_nodes", [])
+        if len(calls) > 1:
+            raise GraphError(f"layer {name} is called {len(calls)} times (a shared layer)")
+        arguments = calls[0]["args"] if calls else []
+        history = list(_history(arguments))
+        inputs = tuple(last.get(source, source) for source, _ in history)
+        if layer["class_name"] == "Sequential":
+            inner = [
+                item for item in layer["config"]["layers"] if item["class_name"] != "InputLayer"
+            ]
+            chained = _chain(inner, inputs)
+            nodes.update(chained)
+            last[name] = next(reversed(chained))
+            continue
+        shapes = tuple(shape for _, shape in history)
+        nodes[name] = Node(
+            name, layer["class_name"], layer["config"], inputs, shapes, _constants(arguments)
         )
-        nodes[name] = Node(name, layer["class_name"], layer["config"], inputs, shapes, constants)
-        previous = name
-    if sequential and layers and layers[0]["class_name"] != "InputLayer":
-        raise GraphError("a sequential model without an InputLayer: its input size is unknown")
-    first, last = layers[0]["config"]["name"], layers[-1]["config"]["name"]
-    if not sequential:
-        first, last = _only(model["input_layers"], "input"), _only(model["output_layers"], "output")
-    return Graph(model["name"], nodes, first, last)
+    first = _only(model["input_layers"], "input")
+    output = _only(model["output_layers"], "output")
+    return Graph(model["name"], nodes, first, last.get(output, output))
+
+
+def _chain(layers: list[Config], inputs: tuple[str, ...]) -> dict[str, Node]:
+    """A sequential model's layers, each the input of the next; the first takes `inputs`."""
+    nodes: dict[str, Node] = {}
+    for layer in layers:
+        name = layer["config"]["name"]
+        build = (layer.get("build_config") or {}).get("input_shape")
+        shapes: tuple[Shape, ...] = () if build is None else (tuple(build),)
+        nodes[name] = Node(name, layer["class_name"], layer["config"], inputs, shapes)
+        inputs = (name,)
+    return nodes
+
+
+def _constants(arguments: object) -> tuple[float, ...]:
+    return tuple(
+        float(item)
+        for item in _flat(arguments)
+        if isinstance(item, int | float) and not isinstance(item, bool)
+    )
 
 
 def _only(layers: object, what: str) -> str:

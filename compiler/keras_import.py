@@ -47,8 +47,13 @@ class ImportFailed(Exception):
         self.problems = problems
 
 
+# The size keras.applications builds at when its input is left open (MobileNetV3, ConvNeXt).
+APPLICATION_SIZE = 224
+
+
 def model_config(source: str) -> dict[str, Any]:
-    """The config of a .keras file, or of a keras.applications model built without weights."""
+    """The config of a .keras file, or of a keras.applications model built without weights
+    (at 224x224 where it leaves its input size open)."""
     if source.endswith(".keras"):
         try:
             with zipfile.ZipFile(source) as archive:
@@ -59,13 +64,26 @@ def model_config(source: str) -> dict[str, Any]:
             raise ImportFailed(f"{source} holds a {entry.get('class_name')}, not a model graph")
         config: dict[str, Any] = entry["config"]
         return config
+    return application(source).get_config()  # type: ignore[no-any-return]
+
+
+def application(name: str) -> Any:
+    """keras.applications' model `name`, built without weights (at 224x224 where it leaves
+    its input size open)."""
     import keras
 
-    constructor = getattr(keras.applications, source, None)
-    if not source[:1].isupper() or not callable(constructor):
-        raise ImportFailed(f"{source} is neither a .keras file nor a keras.applications model")
-    built: dict[str, Any] = constructor(weights=None).get_config()
-    return built
+    constructor = getattr(keras.applications, name, None)
+    if not name[:1].isupper() or not callable(constructor):
+        raise ImportFailed(f"{name} is neither a .keras file nor a keras.applications model")
+    model = constructor(weights=None)
+    if None in _input_shape(read_graph(model.get_config()))[1:3]:
+        model = constructor(weights=None, input_shape=(APPLICATION_SIZE, APPLICATION_SIZE, 3))
+    return model
+
+
+def _input_shape(graph: Graph) -> tuple[int | None, ...]:
+    config = graph.nodes[graph.input].config
+    return tuple(config.get("batch_shape") or config["batch_input_shape"])
 
 
 def import_spec(config: dict[str, Any]) -> ast.Spec:
@@ -171,10 +189,8 @@ class _Writer:
     def spec(self, items: Sequence) -> ast.Spec:
         body = self.statements(items)
         body = _logits(body)
-        input_node = self.graph.nodes[self.graph.input]
-        shape = input_node.config.get("batch_shape") or input_node.config["batch_input_shape"]
-        _, height, width, channels = shape
-        if height is None or width is None:
+        _, height, width, channels = _input_shape(self.graph)
+        if height is None or width is None or channels is None:
             raise ImportFailed("the model's input has no fixed height and width")
         head: list[ast.Statement] = [
             ast.NetworkStmt(_name(self.graph.name), AT),

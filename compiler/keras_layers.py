@@ -231,6 +231,9 @@ def _normalize(node: Node) -> ast.LayerStmt:
     config = node.config
     if config.get("invert") or list(config.get("axis") or ()) not in ([3], [-1]):
         raise Unsupported("not over channels")
+    if config.get("mean") is not None:
+        # `normalize` is Keras' adapted Normalization (weights); fixed numbers are constants.
+        raise Unsupported("a fixed mean and variance (constants the language cannot hold)")
     return layer("normalize")
 
 
@@ -245,8 +248,8 @@ def _flat_axis(axis: object) -> list[object]:
     return list(axis) if isinstance(axis, list | tuple) else [axis]
 
 
-def _identity(node: Node) -> ast.LayerStmt:
-    return layer("identity")
+def _layer_scale(node: Node) -> ast.LayerStmt:
+    return layer("layerscale", size=node.config["init_values"])
 
 
 CONVERTERS: dict[str, Callable[[Node], ast.LayerStmt]] = {
@@ -268,6 +271,7 @@ CONVERTERS: dict[str, Callable[[Node], ast.LayerStmt]] = {
     "Rescaling": _rescale,
     "Normalization": _normalize,
     "LayerNormalization": _layernorm,
+    "LayerScale": _layer_scale,
 }
 
 # Merge layers and the `merge` mode each is; Concatenate only along channels. Inception-
