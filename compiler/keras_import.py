@@ -187,8 +187,7 @@ class _Writer:
         self.bn = norms.most_common(1)[0][0] if norms else None
 
     def spec(self, items: Sequence) -> ast.Spec:
-        body = self.statements(items)
-        body = _logits(body)
+        body = _repeats(_logits(self.statements(items)))
         _, height, width, channels = _input_shape(self.graph)
         if height is None or width is None or channels is None:
             raise ImportFailed("the model's input has no fixed height and width")
@@ -284,6 +283,36 @@ class _Writer:
 
     def folds_bn(self, node: Node) -> bool:
         return node.kind == "BatchNormalization" and _norm(node) == self.bn
+
+
+# The longest run of statements `_repeats` looks for repeating.
+REPEATED_RUN = 8
+
+
+def _repeats(statements: list[ast.Statement]) -> list[ast.Statement]:
+    """Runs of the same statements one after another (a stage's identical blocks) as
+    `repeat N:`, where that saves lines: the longest saving first, from the start."""
+    out: list[ast.Statement] = []
+    index = 0
+    while index < len(statements):
+        best, best_run, best_times = 0, 1, 1
+        for run in range(1, REPEATED_RUN + 1):
+            window = statements[index : index + run]
+            if len(window) < run:
+                break
+            times = 1
+            while statements[index + times * run : index + (times + 1) * run] == window:
+                times += 1
+            saved = run * (times - 1) - 1
+            if times > 1 and saved > best:
+                best, best_run, best_times = saved, run, times
+        if best_times > 1:
+            body = tuple(statements[index : index + best_run])
+            out.append(ast.RepeatStmt(number(best_times), body, AT))
+        else:
+            out.extend(statements[index : index + best_run])
+        index += best_run * best_times
+    return out
 
 
 def _merges_written(statements: list[ast.Statement]) -> list[ast.Statement]:

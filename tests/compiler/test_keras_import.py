@@ -59,6 +59,10 @@ def test_an_imported_application_builds_the_same_weights(name: str) -> None:
     assert built.count_params() == model.count_params()
     assert shapes(built) == shapes(model)
     keras.backend.clear_session()
+    zoo = APPLICATIONS[name]
+    if zoo is not None:
+        written = (ZOO / f"{zoo}.ns").read_text()
+        assert len(text.splitlines()) <= 2 * len(written.splitlines())
 
 
 def invoke(*args: str | Path) -> tuple[int, str]:
