@@ -146,3 +146,27 @@ def test_an_unknown_name_is_an_error_not_a_traceback() -> None:
     code, output = invoke("import", "keras", "ResNet51", "-o", "unused.ns")
     assert code == 1
     assert "ResNet51 is neither a .keras file nor a keras.applications model" in output
+
+
+def test_a_sequential_keras_file_imports_as_a_chain(tmp_path: Path) -> None:
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.ZeroPadding2D(((0, 1), (0, 1))),
+            keras.layers.DepthwiseConv2D(3, strides=2, depth_multiplier=2),
+            keras.layers.ReLU(6.0),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.save(tmp_path / "chain.keras")
+
+    code, output = invoke("import", "keras", tmp_path / "chain.keras", "-o", tmp_path / "c.ns")
+
+    assert code == 0, output
+    text = (tmp_path / "c.ns").read_text()
+    assert "pad 0,1,0,1\ndwconv 3x3/2 valid nobn bias relu6 mult=2\n" in text
+    built = build_models(api.compile_text(text)).inference
+    assert built.count_params() == model.count_params()
+    assert shapes(built) == shapes(model)
