@@ -16,6 +16,7 @@ import json
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ from compiler.keras_layers import (
     number,
     option,
 )
+from netspec.lowering.words import LAYER_WORDS
 from netspec.syntax import ast
+from netspec.syntax.printer import print_spec
 
 # Statements a following batch norm and activation fold into.
 FOLDS_INTO = ("conv", "dwconv", "sepconv")
@@ -187,7 +190,9 @@ class _Writer:
         self.bn = norms.most_common(1)[0][0] if norms else None
 
     def spec(self, items: Sequence) -> ast.Spec:
-        body = _repeats(_logits(self.statements(items)))
+        body = _logits(self.statements(items))
+        conv_defaults = _commonest_conv_options(body)
+        body = _repeats([_without(statement, conv_defaults) for statement in body])
         _, height, width, channels = _input_shape(self.graph)
         if height is None or width is None or channels is None:
             raise ImportFailed("the model's input has no fixed height and width")
@@ -196,9 +201,11 @@ class _Writer:
             ast.InputStmt(height, width, channels, AT),
             ast.ClassesStmt(number(_classes(body)), AT),
         ]
+        lines = [ast.SettingLine("conv", conv_defaults, AT)] if conv_defaults else []
         if self.bn is not None:
-            line = ast.SettingLine("bn", self.bn, AT)
-            head.append(ast.SettingsBlock("defaults", (line,), AT))
+            lines.append(ast.SettingLine("bn", self.bn, AT))
+        if lines:
+            head.append(ast.SettingsBlock("defaults", tuple(lines), AT))
         return ast.Spec((*head, *body))
 
     def node(self, item: object) -> Node | None:
@@ -303,7 +310,7 @@ def _repeats(statements: list[ast.Statement]) -> list[ast.Statement]:
             times = 1
             while statements[index + times * run : index + (times + 1) * run] == window:
                 times += 1
-            saved = run * (times - 1) - 1
+            saved = sum(map(_lines, window)) * (times - 1) - 1
             if times > 1 and saved > best:
                 best, best_run, best_times = saved, run, times
         if best_times > 1:
@@ -313,6 +320,54 @@ def _repeats(statements: list[ast.Statement]) -> list[ast.Statement]:
             out.extend(statements[index : index + best_run])
         index += best_run * best_times
     return out
+
+
+def _convs(statements: Iterable[ast.Statement]) -> Iterator[ast.LayerStmt]:
+    """Every conv, depthwise and separable conv statement, in groups and repeats too."""
+    for statement in statements:
+        if isinstance(statement, ast.LayerStmt) and statement.kind in FOLDS_INTO:
+            yield statement
+        elif isinstance(statement, ast.BranchGroup):
+            for branch in statement.branches:
+                yield from _convs(branch.body)
+
+
+def _commonest_conv_options(statements: list[ast.Statement]) -> tuple[ast.Option, ...]:
+    """The padding and the bias most convs take: a `defaults: conv` line then says them."""
+    chosen: list[ast.Option] = []
+    for field in ("padding", "bias"):
+        counts = Counter(
+            option
+            for conv in _convs(statements)
+            for option in conv.options
+            if _field(conv.kind, option.name) == field
+        )
+        if counts:
+            chosen.append(counts.most_common(1)[0][0])
+    return tuple(chosen)
+
+
+def _field(kind: str, name: str) -> str:
+    option = LAYER_WORDS[kind].option(name)
+    return option.field if option is not None else ""
+
+
+def _without(statement: ast.Statement, defaults: tuple[ast.Option, ...]) -> ast.Statement:
+    """The statement with the conv options `defaults:` already says left unwritten."""
+    if isinstance(statement, ast.LayerStmt) and statement.kind in FOLDS_INTO:
+        kept = tuple(option for option in statement.options if option not in defaults)
+        return statement._replace(options=kept)
+    if isinstance(statement, ast.BranchGroup):
+        branches = tuple(
+            branch._replace(body=tuple(_without(inner, defaults) for inner in branch.body))
+            for branch in statement.branches
+        )
+        return statement._replace(branches=branches)
+    return statement
+
+
+def _lines(statement: ast.Statement) -> int:
+    return print_spec(ast.Spec((statement,))).count("\n")
 
 
 def _merges_written(statements: list[ast.Statement]) -> list[ast.Statement]:
@@ -375,8 +430,6 @@ def _name(name: str) -> str:
 
 
 def write_spec(source: str, output: Path) -> ast.Spec:
-    from netspec.syntax.printer import print_spec
-
     spec = import_spec(model_config(source))
     output.write_text(print_spec(spec))
     return spec

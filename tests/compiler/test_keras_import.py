@@ -75,7 +75,7 @@ def test_a_keras_file_round_trips_with_batch_norm_folded(tmp_path: Path) -> None
     x = keras.layers.Conv2D(8, 3, padding="same", use_bias=False)(image)
     x = keras.layers.BatchNormalization(epsilon=1e-3)(x)
     x = keras.layers.Activation("relu")(x)
-    left = keras.layers.Conv2D(4, 1)(x)
+    left = keras.layers.Conv2D(4, 1, padding="same", use_bias=False)(x)
     right = keras.layers.MaxPooling2D(3, strides=1, padding="same")(x)
     x = keras.layers.Concatenate()([left, right])
     x = keras.layers.GlobalAveragePooling2D()(x)
@@ -86,7 +86,8 @@ def test_a_keras_file_round_trips_with_batch_norm_folded(tmp_path: Path) -> None
 
     assert code == 0, output
     text = (tmp_path / "s.ns").read_text()
-    assert "conv 3x3 8 same bn nobias relu" in text
+    assert "defaults:\n  conv same nobias\n" in text
+    assert "conv 3x3 8 bn relu\n" in text
     assert "branch: maxpool 3x3/1 same" in text
     built = build_models(api.compile_text(text)).inference
     assert built.count_params() == model.count_params()
@@ -166,7 +167,8 @@ def test_a_sequential_keras_file_imports_as_a_chain(tmp_path: Path) -> None:
 
     assert code == 0, output
     text = (tmp_path / "c.ns").read_text()
-    assert "pad 0,1,0,1\ndwconv 3x3/2 valid nobn bias relu6 mult=2\n" in text
+    assert "defaults:\n  conv valid bias\n" in text
+    assert "pad 0,1,0,1\ndwconv 3x3/2 nobn relu6 mult=2\n" in text
     built = build_models(api.compile_text(text)).inference
     assert built.count_params() == model.count_params()
     assert shapes(built) == shapes(model)
