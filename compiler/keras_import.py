@@ -431,5 +431,6 @@ def _name(name: str) -> str:
 
 def write_spec(source: str, output: Path) -> ast.Spec:
     spec = import_spec(model_config(source))
+    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(print_spec(spec))
     return spec
