@@ -31,6 +31,7 @@ from compiler.keras_layers import (
     number,
     option,
 )
+from compiler.keras_modules import modules
 from netspec.lowering.words import LAYER_WORDS
 from netspec.syntax import ast
 from netspec.syntax.printer import print_spec
@@ -193,6 +194,7 @@ class _Writer:
         body = _logits(self.statements(items))
         conv_defaults = _commonest_conv_options(body)
         body = _repeats([_without(statement, conv_defaults) for statement in body])
+        definitions, body = modules(body, _lines)
         _, height, width, channels = _input_shape(self.graph)
         if height is None or width is None or channels is None:
             raise ImportFailed("the model's input has no fixed height and width")
@@ -206,7 +208,7 @@ class _Writer:
             lines.append(ast.SettingLine("bn", self.bn, AT))
         if lines:
             head.append(ast.SettingsBlock("defaults", tuple(lines), AT))
-        return ast.Spec((*head, *body))
+        return ast.Spec((*head, *definitions, *body))
 
     def node(self, item: object) -> Node | None:
         return self.graph.nodes[item] if isinstance(item, str) else None
