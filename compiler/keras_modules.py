@@ -82,7 +82,10 @@ def _block(statement: ast.Statement) -> ast.BranchGroup | None:
     """The group a module may stand for: a group, or the one group a repeat repeats."""
     if isinstance(statement, ast.RepeatStmt) and len(statement.body) == 1:
         statement = statement.body[0]
-    return statement if isinstance(statement, ast.BranchGroup) else None
+    if not isinstance(statement, ast.BranchGroup):
+        return None
+    # `merge concat` written or not (it is left out where no group follows): the same block.
+    return statement._replace(merge=statement.merge or ast.MergeStmt("concat", (), AT, AT))
 
 
 def _instead(statement: ast.Statement, instance: ast.InstanceStmt) -> ast.Statement:

@@ -172,3 +172,24 @@ def test_a_sequential_keras_file_imports_as_a_chain(tmp_path: Path) -> None:
     built = build_models(api.compile_text(text)).inference
     assert built.count_params() == model.count_params()
     assert shapes(built) == shapes(model)
+
+
+def test_blocks_alike_but_for_their_widths_become_one_module() -> None:
+    def block(x: keras.KerasTensor, width: int) -> keras.KerasTensor:
+        left = keras.layers.Conv2D(width, 1, padding="same")(x)
+        right = keras.layers.Conv2D(width, 3, padding="same")(x)
+        return keras.layers.Concatenate()([left, right])
+
+    image = keras.Input((16, 16, 3))
+    x = block(block(block(image, 8), 16), 8)
+    model = keras.Model(image, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+
+    text = print_spec(import_spec(model.get_config()))
+
+    assert (
+        "module block1(w):\n  branch: conv 1x1 w nobn linear\n  branch: conv 3x3 w nobn linear\n"
+    ) in text
+    assert text.count("block1 w=8\n") == 2
+    assert text.count("block1 w=16\n") == 1
+    built = build_models(api.compile_text(text)).inference
+    assert shapes(built) == shapes(model)
