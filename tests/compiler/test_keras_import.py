@@ -193,3 +193,21 @@ def test_blocks_alike_but_for_their_widths_become_one_module() -> None:
     assert text.count("block1 w=16\n") == 1
     built = build_models(api.compile_text(text)).inference
     assert shapes(built) == shapes(model)
+
+
+def test_keras_joins_an_import_group_the_front_end_already_has() -> None:
+    import typer
+
+    from compiler.cli import mount
+    from netspec.cli_help import Command, Group
+
+    front = typer.Typer(cls=Group)
+    front.command()(lambda: None)
+    importers = typer.Typer(cls=Group, no_args_is_help=True)
+    importers.command("caffe", cls=Command)(lambda: None)
+    front.add_typer(importers, name="import")
+
+    mount(front)
+
+    assert [group.name for group in front.registered_groups].count("import") == 1
+    assert [command.name for command in importers.registered_commands] == ["caffe", "keras"]
