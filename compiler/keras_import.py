@@ -91,12 +91,19 @@ def _input_shape(graph: Graph) -> tuple[int | None, ...]:
 
 
 def import_spec(config: dict[str, Any]) -> ast.Spec:
+    """The spec of a model config; the unsupported layers are listed before the graph's
+    shape is judged, so a Lambda is named even where the branches do not merge."""
     try:
         graph = read_graph(config)
+    except GraphError as exc:
+        raise ImportFailed(str(exc)) from None
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ImportFailed(f"not a model config as Keras writes one: {exc!r}") from None
+    _check(graph)
+    try:
         items = structure(graph)
     except GraphError as exc:
         raise ImportFailed(str(exc)) from None
-    _check(graph)
     return _Writer(graph).spec(items)
 
 

@@ -211,3 +211,8 @@ def test_keras_joins_an_import_group_the_front_end_already_has() -> None:
 
     assert [group.name for group in front.registered_groups].count("import") == 1
     assert [command.name for command in importers.registered_commands] == ["caffe", "keras"]
+
+
+def test_a_config_that_is_not_a_model_graph_is_an_error() -> None:
+    with pytest.raises(ImportFailed, match="not a model config as Keras writes one"):
+        import_spec({"name": "m", "layers": [{"class_name": "Dense", "inbound_nodes": []}]})
