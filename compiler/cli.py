@@ -27,6 +27,7 @@ from netspec.cli import app as netspec_app
 from netspec.cli import console
 from netspec.cli_help import Command, Group
 from netspec.ir.training import DatasetName
+from netspec.syntax import ast as api_ast
 
 if TYPE_CHECKING:
     import numpy as np
@@ -559,6 +560,54 @@ def export(
     out.print(f"exported {trained.model_path} as {export_format} to {output}")
 
 
+def import_keras(
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="MODEL.keras|NAME",
+            help="A .keras file, or a keras.applications model (ResNet50, InceptionV3, ...).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="The spec to write (.ns).", show_default=False)
+    ],
+    verbose: Verbose = False,
+) -> None:
+    """Write a spec of a Keras model: a .keras file or a keras.applications name.
+
+    A .keras file is read as its config only: no layer is built from it, so no code in it (a
+    Lambda) runs.
+    """
+    out = console()
+    if not source.endswith(".keras"):
+        import_tensorflow(verbose)
+    from compiler.keras_import import ImportFailed, write_spec
+
+    try:
+        spec = write_spec(source, output)
+    except ImportFailed as exc:
+        out.print(f"[red]error[/red]: {exc}", soft_wrap=True)
+        for problem in exc.problems:
+            out.print(f"  {problem}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from None
+    name = next(s.name for s in spec.statements if isinstance(s, api_ast.NetworkStmt))
+    out.print(f"wrote {name} to {output}")
+
+
+def _import_app(app: typer.Typer) -> typer.Typer:
+    """The `netspec import` group: the front end's, if it has one (other importers), else
+    a new one."""
+    for group in app.registered_groups:
+        if group.name == "import" and group.typer_instance is not None:
+            return group.typer_instance
+    group_app = typer.Typer(
+        cls=Group, help="Write a spec from another framework's model.", no_args_is_help=True
+    )
+    app.add_typer(group_app, name="import")
+    return group_app
+
+
 data_app = typer.Typer(cls=Group, help="Prepare datasets for training.", no_args_is_help=True)
 data_app.command("pack", cls=Command)(data_pack)
 
@@ -570,6 +619,7 @@ def mount(app: typer.Typer) -> None:
     for command in (build, train, predict, evaluate, export):
         app.command(cls=Command)(command)
     app.add_typer(data_app, name="data")
+    _import_app(app).command("keras", cls=Command)(import_keras)
 
 
 mount(netspec_app)

@@ -82,7 +82,7 @@ def test_the_netspec_command_mounts_the_backend_without_loading_tensorflow() -> 
     script = BLOCKER + "from netspec.launch import main\nmain()\n"
     result = run(script, "--help")
     assert result.returncode == 0, result.stdout + result.stderr
-    for command in ("check", "build", "train", "data", "predict", "evaluate", "export"):
+    for command in ("check", "build", "train", "data", "import", "predict", "evaluate", "export"):
         assert f"│ {command} " in result.stdout, command
     checked = run(script, "check", GOOGLENET.relative_to(REPO), "--no-layers")
     assert checked.returncode == 0, checked.stdout + checked.stderr
