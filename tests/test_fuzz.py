@@ -140,6 +140,7 @@ def mutated_spec(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=250)
 @given(mutated_spec())
 def test_mutated_shipped_specs(text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from rich.console import Console
 
 from benchmarks.gpu import COLUMNS, MAX_BATCH, Row, batch_that_fills, table
@@ -38,6 +39,7 @@ def test_the_table_sets_netspec_beside_hand_written_keras() -> None:
     assert "out of memory" in failed and "off" in failed
 
 
+@pytest.mark.slow
 def test_without_a_gpu_it_says_so_and_exits_0() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.gpu"], cwd=REPO, capture_output=True, text=True

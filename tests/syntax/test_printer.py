@@ -68,6 +68,7 @@ def messy(draw: st.DrawFn) -> str:
 
 
 # Each example lowers four times: fewer than the fuzz tests' 150.
+@pytest.mark.slow
 @settings(FUZZ, max_examples=60)
 @given(messy())
 def test_generated_specs_format_safely(text: str) -> None:
@@ -100,6 +101,7 @@ def reworked_shipped_spec(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=100)
 @given(reworked_shipped_spec())
 def test_reworked_shipped_specs_format_safely(text: str) -> None:
