@@ -41,6 +41,7 @@ def run_record(session: Session, steps_per_execution: int, bn_batches: int) -> R
         steps_per_execution=steps_per_execution,
         bn_batches=bn_batches,
         environment=environment(),
+        configuration=session.options.configuration,
     )
 
 

@@ -36,7 +36,14 @@ from compiler.run_dir import CheckpointNotSaved, save_checkpoint
 from compiler.run_record import run_record
 from compiler.session import CheckedSpec, RunOptions, Session, dataset_errors, fail, prepare
 from netspec.analysis.report import Totals
-from netspec.records import RUN_FILE, EpochRecord, Metrics, write_metrics, write_record
+from netspec.records import (
+    MODEL_FILE,
+    RUN_FILE,
+    EpochRecord,
+    Metrics,
+    write_metrics,
+    write_record,
+)
 
 # Measured here (README, Performance): 8 steps per call trained Fashion-MNIST's 25 ms steps
 # 8% faster than 1; cifar_trimmed's 1.5 s steps gained nothing. A call covering at least
@@ -150,7 +157,7 @@ def _fit(session: Session) -> RunResult:
                 return _result(session, stopped=True)
             _end_epoch(session, loop)
     if session.chief:
-        session.models.inference.save(session.run_dir / "model.keras")
+        session.models.inference.save(session.run_dir / MODEL_FILE)
     else:
         shutil.rmtree(session.manager.directory, ignore_errors=True)
     return _result(session)

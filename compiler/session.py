@@ -71,6 +71,8 @@ class RunOptions:
     checkpoint_every: CheckpointEvery = CheckpointEvery()
     bn_batches: int | None = None  # precise batch norm; None: compiler.precise_bn's default
     data_service: str | None = None  # grpc://HOST:PORT of a tf.data service dispatcher
+    # The search values the spec was made from, for the run record (`sweep --train`).
+    configuration: dict[str, int | float] | None = None
 
 
 @dataclass(frozen=True)
@@ -380,6 +382,8 @@ def _recorded_settings(
         raise fail(network, "resume", str(exc)) from None
     if options.data_dir is None and record.data_dir is not None:
         options = replace(options, data_dir=Path(record.data_dir))
+    if options.configuration is None:
+        options = replace(options, configuration=record.configuration)
     return record.config, options
 
 

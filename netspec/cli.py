@@ -23,6 +23,7 @@ from netspec import api
 from netspec.analysis.report import Report
 from netspec.cli_help import Command, Group
 from netspec.render import print_diagnostics, print_report, sweep_table
+from netspec.sweep_training import SweepTraining, Tuner, find_trainer
 
 app = typer.Typer(
     cls=Group,
@@ -38,6 +39,7 @@ def netspec() -> None:
     """Design, check and train GoogLeNet / Inception-family networks from .ns specs."""
 
 
+SWEEP_TRAINING = "Training the valid configurations"
 _SIZE = re.compile(r"^(\d+)(?:x(\d+)(?:x(\d+))?)?$")
 
 
@@ -533,12 +535,79 @@ def sweep(
         int | None,
         typer.Option(min=1, help="List only the first N valid configurations.", show_default=False),
     ] = None,
+    train: Annotated[
+        bool,
+        typer.Option(
+            "--train",
+            help="Then train each valid configuration as a run of its own, named by its "
+            "values; run again, it skips finished runs and resumes an interrupted one.",
+            rich_help_panel=SWEEP_TRAINING,
+        ),
+    ] = False,
+    tuner: Annotated[
+        Tuner | None,
+        typer.Option(
+            help="Let Keras Tuner choose among the valid configurations only; several "
+            "machines share its trials through KERASTUNER_* (README).",
+            show_default=False,
+            rich_help_panel=SWEEP_TRAINING,
+        ),
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Override each run's `epochs` (Hyperband's most epochs for one trial).",
+            show_default=False,
+            rich_help_panel=SWEEP_TRAINING,
+        ),
+    ] = None,
+    max_trials: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Trials for --tuner random or bayesian (default: every valid configuration).",
+            show_default=False,
+            rich_help_panel=SWEEP_TRAINING,
+        ),
+    ] = None,
+    steps_per_epoch: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Cap the training steps per epoch (quick trials).",
+            show_default=False,
+            rich_help_panel=SWEEP_TRAINING,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Override the random seed.",
+            show_default=False,
+            rich_help_panel=SWEEP_TRAINING,
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to look for the dataset first.",
+            show_default=False,
+            rich_help_panel=SWEEP_TRAINING,
+        ),
+    ] = None,
+    runs_dir: Annotated[
+        Path,
+        typer.Option("--runs", help="Folder for the runs.", rich_help_panel=SWEEP_TRAINING),
+    ] = Path("runs"),
 ) -> None:
-    """Check every configuration of the spec's search space statically.
+    """Check every configuration of the spec's search space statically; train the valid ones.
 
     Counts the valid ones and the rejected ones by reason (an error's code, `collapse`, a
     budget), lists the valid ones by multiply-adds and the Pareto front of parameters
     against multiply-adds. Exits 1 when the spec or its space has errors or none is valid.
+    With --train or --tuner, trains the valid ones (needs TensorFlow: netspec[cpu]).
     """
     from netspec.diagnostics import NetspecError
     from netspec.sweep import sweep as sweep_space
@@ -548,6 +617,11 @@ def sweep(
     sizes = parse_input_sizes(input_size)
     if len(sizes) > 1:
         raise typer.BadParameter("sweep at one input size at a time", param_hint="--input")
+    training = train or tuner is not None
+    if training and sizes:
+        raise typer.BadParameter(
+            "runs train at the spec's own input: write it in the spec", param_hint="--input"
+        )
     errors = console(stderr=True)
     text = None
     try:
@@ -565,7 +639,35 @@ def sweep(
         valid = (c for c in result.configurations if c.valid)
         written = write_configurations(text, str(spec), valid, output)
         errors.print(f"wrote {len(written)} spec(s) to {output}", markup=False)
-    raise typer.Exit(0 if result.valid else 1)
+    if not result.valid:
+        raise typer.Exit(1)
+    if training:
+        request = SweepTraining(
+            text=text,
+            file=str(spec),
+            configurations=tuple(c.values for c in result.configurations if c.valid),
+            runs=runs_dir,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            data_dir=data_dir,
+            seed=seed,
+            tuner=tuner,
+            max_trials=max_trials,
+        )
+        raise typer.Exit(_train_sweep(request))
+    raise typer.Exit(0)
+
+
+def _train_sweep(request: SweepTraining) -> int:
+    """The backend's trainer runs the sweep; without a backend, say how to install one."""
+    trainer = find_trainer()
+    if trainer is None:
+        console(stderr=True).print(
+            "error: training needs TensorFlow: pip install 'netspec[cpu]' (or [gpu])",
+            markup=False,
+        )
+        return 1
+    return trainer(request, console())
 
 
 @app.command(cls=Command)

@@ -94,6 +94,8 @@ class RunRecord(Record):
     steps_per_execution: int
     bn_batches: int
     environment: Environment
+    # The values of the spec's `search:` names this run trained (`netspec sweep --train`).
+    configuration: dict[str, int | float] | None = None
 
 
 class EpochRecord(Record):

@@ -15,6 +15,7 @@ from rich.text import Text
 from netspec.analysis.report import LayerReport, Report
 from netspec.analysis.torchsummary import inference_sizes, training_sizes
 from netspec.diagnostics import Diagnostic, Severity
+from netspec.lowering.search import values_text
 from netspec.pinpoint import locate
 
 if TYPE_CHECKING:
@@ -375,17 +376,22 @@ def sweep_table(reports: list[Report]) -> Table:
 
 
 def runs_table(runs: list[Run]) -> Table:
-    """`netspec runs`: one row per run directory, best test accuracy first."""
+    """`netspec runs`: one row per run directory, best test accuracy first; the search
+    values of each run a sweep trained, when there are any."""
     table = Table(title="runs", title_justify="left", header_style="bold")
-    for column in ("run", "network", "input", "params", "MACs", "dataset", "epochs"):
-        table.add_column(column, justify="left" if column in ("run", "network") else "right")
+    configured = any(run.configuration for run in runs)
+    columns = ("run", "network", *(("configuration",) if configured else ()), "input")
+    for column in (*columns, "params", "MACs", "dataset", "epochs"):
+        table.add_column(column, justify="right" if column not in columns[:-1] else "left")
     for column in ("best acc", "last acc", "wall", "img/s", "precision", "status"):
         table.add_column(column, justify="left" if column == "status" else "right")
     for run in runs:
         planned = f"/{run.epochs_planned}" if run.epochs_planned else ""
+        values = (values_text(run.configuration or {}),) if configured else ()
         table.add_row(
             Path(run.directory).name,
             run.network or "?",
+            *values,
             "x".join(map(str, run.input)) if run.input else "?",
             f"{run.params:,}" if run.params is not None else "?",
             si(run.macs) if run.macs is not None else "?",
@@ -400,3 +406,4 @@ def runs_table(runs: list[Run]) -> Table:
             style="" if run.status == "finished" else "yellow",
         )
     return table
+

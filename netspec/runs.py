@@ -30,6 +30,8 @@ class Run(BaseModel):
 
     directory: str
     network: str | None
+    # The search values it trained (`netspec sweep --train`); None for a run of a plain spec.
+    configuration: dict[str, int | float] | None
     input: tuple[int, int, int] | None
     params: int | None
     macs: int | None
@@ -68,6 +70,7 @@ def read_run(directory: Path) -> Run:
     return Run(
         directory=str(directory),
         network=record.network,
+        configuration=record.configuration,
         input=record.input,
         params=record.params,
         macs=record.macs,
@@ -88,6 +91,7 @@ def _unreadable(directory: Path, record: RunRecord | None, reason: str) -> Run:
     return Run(
         directory=str(directory),
         network=record.network if record else None,
+        configuration=record.configuration if record else None,
         input=record.input if record else None,
         params=record.params if record else None,
         macs=record.macs if record else None,
