@@ -236,14 +236,9 @@ def _edit_body(
 
 
 def smallest_grid(report: Report) -> int | None:
-    """The smallest side of any feature map on the main path before the head (the map the
-    head gets, as grids only shrink); None when the spec did not lower."""
-    sides = [
-        min(layer.output[:2])
-        for layer in report.layers
-        if layer.role == "trunk" and not layer.aux and not layer.flat and layer.section != "head"
-    ]
-    return min(sides) if sides else None
+    """The shorter side of the grid the head gets; None when the spec did not lower."""
+    grid = report.grid_before_head()
+    return min(grid) if grid else None
 
 
 def blocking(report: Report) -> list[str]:

@@ -21,7 +21,6 @@ from netspec.analysis.report import Frozen, Report, Totals
 from netspec.api import InputSize, check_tree
 from netspec.diagnostics import NetspecError, error
 from netspec.lowering.search import MEASURES, SearchSpace, Values, concrete, read_space
-from netspec.render import stage_rows
 from netspec.syntax import ast
 from netspec.syntax.parser import parse
 from netspec.syntax.printer import number_text, print_spec
@@ -48,7 +47,7 @@ class Configuration(Frozen):
     total_params: int | None = None
     total_macs: int | None = None
     activation_bytes: int | None = None
-    # The smallest grid of the trunk before the head (height, width).
+    # The grid the head gets (Report.grid_before_head).
     smallest_grid: tuple[int, int] | None = None
 
     @property
@@ -91,11 +90,6 @@ def verdict(report: Report, space: SearchSpace) -> str:
     return VALID
 
 
-def smallest_grid(report: Report) -> tuple[int, int] | None:
-    grids = [(row.output[0], row.output[1]) for row in stage_rows(report)]
-    return min(grids, key=lambda grid: grid[0] * grid[1]) if grids else None
-
-
 def judge(
     spec: ast.Spec,
     text: str,
@@ -112,7 +106,7 @@ def judge(
         total_params=totals.params if totals else None,
         total_macs=totals.macs if totals else None,
         activation_bytes=totals.training_activation_bytes if totals else None,
-        smallest_grid=smallest_grid(report) if totals else None,
+        smallest_grid=report.grid_before_head() if totals else None,
     )
 
 

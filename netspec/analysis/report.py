@@ -123,3 +123,16 @@ class Report(Frozen):
     def has_warnings(self) -> bool:
         """Warnings, not notes: a note is advice, and never fails `--strict`."""
         return any(d.severity is Severity.warning for d in self.diagnostics)
+
+    def grid_before_head(self) -> tuple[int, int] | None:
+        """The smallest map (height, width) on the main path before the head section, aux
+        heads not counted: the grid the head gets. None when no layer was analysed."""
+        grids = [
+            (layer.output[0], layer.output[1])
+            for layer in self.layers
+            if layer.role == "trunk"
+            and not layer.aux
+            and not layer.flat
+            and layer.section != "head"
+        ]
+        return min(grids, key=lambda grid: grid[0] * grid[1]) if grids else None
