@@ -10,6 +10,7 @@ Exit codes: 0 success (warnings allowed), 1 a spec has errors (or warnings, not 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from enum import Enum
@@ -44,12 +45,12 @@ _SIZE = re.compile(r"^(\d+)(?:x(\d+)(?:x(\d+))?)?$")
 
 
 def console(*, stderr: bool = False) -> Console:
-    # Wide enough for the layer table when output is piped (CI logs, files). No emoji codes:
-    # `:name:` in a spec or a path is text (and rich's emoji table takes 2 ms to load).
+    # Wide enough for the layer table when output is piped (CI logs, files), unless COLUMNS
+    # says otherwise (rich reads it). No emoji codes: `:name:` in a spec or a path is text
+    # (and rich's emoji table takes 2 ms to load).
     stream = sys.stderr if stderr else sys.stdout
-    return Console(
-        width=None if stream.isatty() else 132, stderr=stderr, highlight=False, emoji=False
-    )
+    sized = stream.isatty() or "COLUMNS" in os.environ
+    return Console(width=None if sized else 132, stderr=stderr, highlight=False, emoji=False)
 
 
 def parse_input_sizes(value: str | None) -> list[api.InputSize]:
