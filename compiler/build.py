@@ -260,7 +260,19 @@ def _rescale(layer: ir.Rescale, inputs: Sequence[Tensor]) -> Tensor:
 
 @build_layer.register
 def _normalize(layer: ir.Normalize, inputs: Sequence[Tensor]) -> Tensor:
-    return keras.layers.Normalization(axis=-1, name=keras_name(layer.name))(inputs[0])
+    constants: dict[str, list[float]] = {}
+    if layer.mean is not None and layer.variance is not None:
+        # Keras wants the two of one shape; a single number stands for every channel.
+        count = max(len(layer.mean), len(layer.variance))
+        constants = {
+            "mean": _spread(layer.mean, count),
+            "variance": _spread(layer.variance, count),
+        }
+    return keras.layers.Normalization(axis=-1, name=keras_name(layer.name), **constants)(inputs[0])
+
+
+def _spread(numbers: tuple[float, ...], count: int) -> list[float]:
+    return list(numbers) * (count // len(numbers))
 
 
 @build_layer.register

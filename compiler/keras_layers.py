@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from compiler.keras_graph import Node
 from netspec.lowering.words import ACTIVATION_WORDS
 from netspec.syntax import ast
@@ -228,13 +230,27 @@ def _rescale(node: Node) -> ast.LayerStmt:
 
 
 def _normalize(node: Node) -> ast.LayerStmt:
+    """Adapted (its mean and variance are weights): `normalize`; by constants (ImageNet's, in
+    keras.applications' preprocessing): `normalize mean=... variance=...`."""
     config = node.config
-    if config.get("invert") or list(config.get("axis") or ()) not in ([3], [-1]):
+    if config.get("invert"):
+        raise Unsupported("invert=True (it undoes a normalization)")
+    if list(_flat_axis(config.get("axis"))) not in ([3], [-1]):
         raise Unsupported("not over channels")
-    if config.get("mean") is not None:
-        # `normalize` is Keras' adapted Normalization (weights); fixed numbers are constants.
-        raise Unsupported("a fixed mean and variance (constants the language cannot hold)")
-    return layer("normalize")
+    if config.get("mean") is None:
+        return layer("normalize")
+    constants = (
+        option("mean", *_float32(config["mean"])),
+        option("variance", *_float32(config["variance"])),
+    )
+    return layer("normalize", constants)
+
+
+def _float32(values: object) -> tuple[float, ...]:
+    """The numbers of a config's list (any shape: [1, 1, 1, C] too), each as the shortest
+    decimal of its float32, which is what Keras computes with: 3409.976, not
+    3409.9760250000004."""
+    return tuple(float(str(np.float32(value))) for value in np.ravel(np.asarray(values, float)))
 
 
 def _layernorm(node: Node) -> ast.LayerStmt:

@@ -39,6 +39,8 @@ SMALL_HEADER = "network t\ninput 8x8x4\nclasses 3\n"
 EVERY_KIND = """\
 rescale 1/255 offset=-1
 normalize
+normalize mean=0.5 variance=1,2,0.5,4
+normalize mean=0.1,-0.2,0.3,0.4 variance=2
 conv 3x3 8 bn
 layernorm eps=1e-6
 pointwise 8 gelu

@@ -113,15 +113,29 @@ class BatchNorm(LayerBase):
 
 
 class Normalize(LayerBase):
-    """Keras Normalization over channels: a mean and a variance per channel and a count, all
-    set by `adapt`, none trained."""
+    """Keras Normalization over channels, (x - mean) / sqrt(variance). Adapted (`normalize`):
+    a mean and a variance per channel and a count, weights set by `adapt`, none trained.
+    Constant (`normalize mean=... variance=...`): the numbers given, one for every channel
+    or one per channel, and no weights (keras.applications' ImageNet preprocessing)."""
 
     kind: Literal["normalize"] = "normalize"
+    mean: tuple[float, ...] | None = None
+    variance: tuple[float, ...] | None = None
 
     def facts(self, inputs: Sequence[Facts]) -> Facts:
         source = single(inputs)
-        weights = 2 * source.shape.channels + 1
-        return _per_channel(source, weights, non_trainable=weights)
+        channels = source.shape.channels
+        if self.mean is None or self.variance is None:
+            weights = 2 * channels + 1
+            return _per_channel(source, weights, non_trainable=weights)
+        for name, numbers in (("mean", self.mean), ("variance", self.variance)):
+            if len(numbers) not in (1, channels):
+                raise ShapeError(
+                    "normalize-mismatch",
+                    f"{name}= gives {len(numbers)} numbers for {channels} channels",
+                    hint=f"give one number for all the channels, or {channels}, one per channel",
+                )
+        return source.passed_on()
 
 
 class LayerNorm(LayerBase):

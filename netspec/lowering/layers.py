@@ -22,6 +22,7 @@ from netspec.ir import (
     LayerBase,
     LayerScale,
     LocalResponseNorm,
+    Normalize,
     Padding,
     Rescale,
     ZeroPad,
@@ -92,6 +93,8 @@ def _read(option: ast.Option, spec: Option, resolver: Resolver) -> Any:
         return spec.value
     if spec.reading == "boolean":
         return resolver.boolean(option)
+    if spec.reading == "numbers":
+        return resolver.numbers(option)
     value = resolver.single(option)
     if spec.reading == "whole":
         return resolver.positive_int(value, spec.name)
@@ -285,6 +288,26 @@ def layer_scale(statement: ast.LayerStmt, entry: Word, site: Site) -> list[Layer
     assert statement.size is not None
     initial = site.resolver.positive(statement.size, "a layer scale's initial value")
     return [LayerScale.model_construct(**site.common, initial=initial)]
+
+
+def normalize(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:
+    """`normalize` alone: Keras' adapted Normalization; with `mean=` and `variance=`, both
+    constants (Keras takes both or neither)."""
+    resolver = site.resolver
+    values = read_options(statement.options, entry.options, resolver, entry.word)
+    if ("mean" in values) != ("variance" in values):
+        missing = "variance" if "mean" in values else "mean"
+        raise resolver.fail(
+            "invalid-value",
+            f"normalize by constants takes both mean= and variance=, but {missing}= is missing",
+            statement.pos,
+            hint=f"add `{missing}=`, or drop both: `normalize` alone is adapted by Keras",
+        )
+    for option in statement.options:
+        if option.name == "variance":
+            for value in option.values:
+                resolver.non_negative(value, "a variance")
+    return [Normalize.model_construct(**site.common, **values)]
 
 
 def configured(statement: ast.LayerStmt, entry: Word, site: Site) -> list[LayerBase]:

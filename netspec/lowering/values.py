@@ -122,6 +122,14 @@ class Resolver:
             )
         return number
 
+    def non_negative(self, value: ast.Value, what: str) -> float:
+        number = float(self.number(value))
+        if number < 0:
+            raise self.fail(
+                "invalid-value", f"{what} must be >= 0, {_but(value, number)}", value.pos
+            )
+        return number
+
     def boolean(self, option: ast.Option) -> bool:
         if not option.values:
             return True
@@ -134,6 +142,16 @@ class Resolver:
         raise self.fail(
             "invalid-value", f"{option.name} takes true or false, not '{word}'", value.pos
         )
+
+    def numbers(self, option: ast.Option) -> tuple[float, ...]:
+        """`mean=0.5` or `mean=123.675,116.28,103.53`: one number or more."""
+        if not option.values:
+            raise self.fail(
+                "invalid-value",
+                f"{option.name} takes numbers, like {option.name}=0.5 or {option.name}=1,2,3",
+                option.pos,
+            )
+        return tuple(float(self.number(value)) for value in option.values)
 
     def single(self, option: ast.Option) -> ast.Value:
         if len(option.values) != 1:

@@ -42,8 +42,9 @@ from netspec.lowering import layers as lowering
 from netspec.syntax import ast
 
 # How an option's value is read: a bare word, or `name=value` checked as a whole number
-# >= 1, a number > 0, a fraction in [0, 1), any number, or true/false (bare means true).
-Reading = Literal["flag", "whole", "positive", "fraction", "number", "boolean"]
+# >= 1, a number > 0, a fraction in [0, 1), any number, true/false (bare means true), or
+# `name=1,2,3`: any numbers, one or more.
+Reading = Literal["flag", "whole", "positive", "fraction", "number", "boolean", "numbers"]
 
 
 @dataclass(frozen=True)
@@ -249,9 +250,14 @@ LAYER_WORDS: dict[str, Word] = {
         ),
         Word(
             "normalize",
-            "Keras Normalization over channels: a mean, a variance and a count, not trained",
-            lowering.plain,
+            "Keras Normalization over channels: a mean, a variance and a count, not trained; "
+            "with `mean=` and `variance=`, those constants",
+            lowering.normalize,
             Normalize,
+            options=(
+                Option("mean", "numbers", "mean"),
+                Option("variance", "numbers", "variance"),
+            ),
         ),
         Word(
             "layernorm",

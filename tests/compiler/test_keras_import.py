@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -16,6 +17,7 @@ from compiler.cli import app
 from compiler.keras_import import ImportFailed, application, import_spec
 from netspec import api
 from netspec.syntax.printer import print_spec
+from tests.compiler.test_zoo import share_random_weights
 
 pytestmark = [pytest.mark.keras]
 
@@ -38,14 +40,6 @@ APPLICATIONS = {
 }
 
 
-def reference(name: str) -> keras.Model:
-    if name == "ConvNeXtTiny":
-        # Its preprocessing normalizes by fixed numbers, which the language cannot hold (a
-        # test below); the zoo's spec leaves it out the same way.
-        return keras.applications.ConvNeXtTiny(weights=None, include_preprocessing=False)
-    return application(name)
-
-
 def shapes(model: keras.Model) -> Counter[tuple[int, ...]]:
     return Counter(tuple(weight.shape) for weight in model.weights)
 
@@ -53,7 +47,7 @@ def shapes(model: keras.Model) -> Counter[tuple[int, ...]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", APPLICATIONS)
 def test_an_imported_application_builds_the_same_weights(name: str) -> None:
-    model = reference(name)
+    model = application(name)
     text = print_spec(import_spec(model.get_config()))
     built = build_models(api.compile_text(text, f"{name}.ns")).inference
     assert built.count_params() == model.count_params()
@@ -63,6 +57,29 @@ def test_an_imported_application_builds_the_same_weights(name: str) -> None:
     if zoo is not None:
         written = (ZOO / f"{zoo}.ns").read_text()
         assert len(text.splitlines()) <= 2 * len(written.splitlines())
+
+
+@pytest.mark.slow
+def test_the_imported_convnext_tiny_computes_what_the_application_does() -> None:
+    """Its preprocessing included (the default): the same normalized input, bit for bit,
+    and with the same random weights the same logits."""
+    reference = keras.applications.ConvNeXtTiny(weights=None, classifier_activation=None)
+    text = print_spec(import_spec(reference.get_config()))
+    ours = build_models(api.compile_text(text, "convnext_tiny.ns")).inference
+    try:
+        images = np.random.default_rng(1).uniform(0, 255, (2, 224, 224, 3)).astype("float32")
+        prestem = reference.get_layer("convnext_tiny_prestem_normalization")
+        (normalize,) = [x for x in ours.layers if isinstance(x, keras.layers.Normalization)]
+        np.testing.assert_array_equal(
+            keras.Model(ours.input, normalize.output)(images),
+            keras.Model(reference.input, prestem.output)(images),
+        )
+        share_random_weights(reference, ours)
+        np.testing.assert_allclose(
+            np.asarray(ours(images)), np.asarray(reference(images)), rtol=1e-4, atol=1e-4
+        )
+    finally:
+        keras.backend.clear_session()
 
 
 def invoke(*args: str | Path) -> tuple[int, str]:
@@ -130,16 +147,56 @@ def test_branches_that_do_not_merge_at_one_layer_are_refused() -> None:
         import_spec(model.get_config())
 
 
-def test_fixed_normalization_constants_are_refused_by_name() -> None:
+# keras.applications' ImageNet preprocessing (ConvNeXt's): the mean and the variance of
+# the pixels, 0..255.
+IMAGENET_MEAN = [0.485 * 255, 0.456 * 255, 0.406 * 255]
+IMAGENET_VARIANCE = [(0.229 * 255) ** 2, (0.224 * 255) ** 2, (0.225 * 255) ** 2]
+
+
+def constants(line: str, name: str) -> list[float]:
+    """The numbers of the option `name` on a printed line."""
+    (values,) = [word.partition("=")[2] for word in line.split() if word.startswith(f"{name}=")]
+    return [float(value) for value in values.split(",")]
+
+
+def test_a_normalization_by_constants_imports_with_them_and_computes_the_same(
+    tmp_path: Path,
+) -> None:
     image = keras.Input((8, 8, 3))
-    x = keras.layers.Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 1.0, 1.0])(image)
+    x = keras.layers.Normalization(mean=IMAGENET_MEAN, variance=IMAGENET_VARIANCE)(image)
+    x = keras.layers.Normalization(mean=0.5, variance=4.0)(x)
+    x = keras.layers.Normalization()(x)  # adapted: weights, which `netspec build` makes too
+    model = keras.Model(image, keras.layers.Dense(2)(keras.layers.Flatten()(x)))
+    model.save(tmp_path / "norm.keras")
+
+    code, output = invoke("import", "keras", tmp_path / "norm.keras", "-o", tmp_path / "n.ns")
+
+    assert code == 0, output
+    text = (tmp_path / "n.ns").read_text()
+    lines = [line for line in text.splitlines() if line.startswith("normalize")]
+    assert lines[1:] == ["normalize mean=0.5 variance=4.0", "normalize"]
+    # Keras computes in float32: each number is as short as keeps its float32.
+    for name, given in (("mean", IMAGENET_MEAN), ("variance", IMAGENET_VARIANCE)):
+        printed = constants(lines[0], name)
+        assert np.array_equal(np.float32(printed), np.float32(given))
+        assert all(len(repr(p)) <= len(repr(g)) for p, g in zip(printed, given, strict=True))
+    ours = build_models(api.compile_text(text)).inference
+    assert ours.count_params() == model.count_params()
+    ours.set_weights(model.get_weights())
+    x = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype("float32")
+    np.testing.assert_array_equal(ours(x), model(x))
+    keras.backend.clear_session()
+
+
+def test_a_normalization_that_inverts_is_refused_by_name() -> None:
+    image = keras.Input((8, 8, 3))
+    x = keras.layers.Normalization(mean=0.5, variance=4.0, invert=True)(image)
     model = keras.Model(image, keras.layers.Dense(2)(keras.layers.Flatten()(x)))
 
     with pytest.raises(ImportFailed) as failed:
         import_spec(model.get_config())
     assert failed.value.problems == (
-        "normalization (Normalization): a fixed mean and variance (constants the language "
-        "cannot hold)",
+        "normalization (Normalization): invert=True (it undoes a normalization)",
     )
 
 

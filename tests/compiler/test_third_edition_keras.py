@@ -70,3 +70,19 @@ def test_layernorm_and_normalize_are_keras_own_over_channels() -> None:
     out = np.asarray(keras.Model(model.input, layer_norm.output)(x))
     np.testing.assert_allclose(out.mean(axis=-1), 0, atol=1e-5)  # each position alone
     keras.backend.clear_session()
+
+
+def test_normalize_by_constants_holds_no_weights_and_survives_saving(tmp_path: Path) -> None:
+    body = "normalize mean=1,2,3,4 variance=4\nnormalize mean=0.5 variance=1,4,0.25,0\n"
+    model = save_inference_model(compile_text(SMALL_HEADER + body + HEAD), tmp_path / "n.keras")
+    assert model.get_layer("normalize1").weights == []
+    assert model.get_layer("normalize2").weights == []
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 4)).astype("float32")
+    once = (x - np.array([1, 2, 3, 4], "float32")) / 2
+    # A variance of 0 divides by Keras' epsilon, 1e-7, as Keras' own layer does.
+    twice = (once - 0.5) / np.array([1, 2, 0.5, 1e-7], "float32")
+    out = keras.Model(model.input, model.get_layer("normalize2").output)(x)
+    np.testing.assert_allclose(out, twice, rtol=1e-6)
+    loaded = keras.saving.load_model(tmp_path / "n.keras")
+    np.testing.assert_array_equal(loaded(x), model(x))
+    keras.backend.clear_session()

@@ -179,11 +179,11 @@ TAPS: dict[str, tuple[Callable[..., keras.Model], dict[str, str]]] = {
             "head/conv1": "conv_2",
         },
     ),
-    # ImageNet's mean and variance, which the preprocessing divides by, are constants there
-    # where `normalize` holds weights; the spec leaves them out, as the count does.
+    # Its preprocessing included (the default): ImageNet's mean and variance as constants.
     "convnext_tiny": (
-        functools.partial(keras.applications.ConvNeXtTiny, include_preprocessing=False),
+        keras.applications.ConvNeXtTiny,
         {
+            "stem/normalize1": "convnext_tiny_prestem_normalization",
             "stem/layernorm1": "convnext_tiny_stem",
             **{f"stage{i}/conv1": f"convnext_tiny_downsampling_block_{i - 1}" for i in (1, 2, 3)},
             # Keras leaves a block's sum unnamed; its residual branch has the same shape.

@@ -136,6 +136,12 @@ def test_options_follow_the_registry_and_keep_their_order_within_an_attribute() 
     assert format_text(HEADER + written).endswith("defaults:\n  conv same bn relu\n")
 
 
+def test_a_list_of_numbers_prints_each_in_its_one_form_in_the_registrys_order() -> None:
+    written = "normalize variance=4.0e3,.25,1 mean=-1.50,0,2\n"
+    assert body_of(written) == "normalize mean=-1.5,0,2 variance=4000.0,0.25,1\n"
+    assert_formats_safely(HEADER + written + CLASSIFIER)
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [

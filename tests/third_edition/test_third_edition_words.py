@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from netspec.ir import Dropout, LayerNorm, LayerScale, Rescale
+from netspec.ir import Dropout, LayerNorm, LayerScale, Normalize, Rescale
 from tests.helpers import (
     CLASSIFIER,
     built,
@@ -34,6 +34,9 @@ def first_statement(line: str, head: str) -> tuple[tuple[int, int, int], int, in
         ("rescale 1/127.5 offset=-1", (16, 16, 8), 0, 0),
         # a mean and a variance per channel, and a count
         ("normalize", (16, 16, 8), 2 * 8 + 1, 0),
+        # constants, one for every channel or one per channel: no weights
+        ("normalize mean=0.5 variance=4", (16, 16, 8), 0, 0),
+        ("normalize mean=1,2,3,4,5,6,7,8 variance=2", (16, 16, 8), 0, 0),
         # gamma and beta per channel
         ("layernorm", (16, 16, 8), 2 * 8, 0),
         ("layernorm eps=1e-6", (16, 16, 8), 2 * 8, 0),
@@ -70,6 +73,46 @@ def test_each_word_carries_what_its_line_says() -> None:
     assert isinstance(scale, LayerScale) and scale.initial == 1e-6
     assert isinstance(per_sample, Dropout) and per_sample.per_sample
     assert isinstance(element_wise, Dropout) and not element_wise.per_sample
+
+
+def test_normalize_by_constants_carries_them_and_alone_carries_none() -> None:
+    # A variance of 0 builds: Keras divides by the larger of its square root and 1e-7.
+    body = "normalize mean=123.675,116.28,103.53 variance=3409.976,3262.694,0\nnormalize\n"
+    constant, adapted = compile_spec(body + CLASSIFIER).layers[1:3]
+    assert isinstance(constant, Normalize) and isinstance(adapted, Normalize)
+    assert constant.mean == (123.675, 116.28, 103.53)
+    assert constant.variance == (3409.976, 3262.694, 0.0)
+    assert (adapted.mean, adapted.variance) == (None, None)
+
+
+def test_normalize_constants_count_neither_weights_nor_frozen_ones() -> None:
+    report = clean("normalize mean=0.5 variance=1,2,3,4,5,6\n" + CLASSIFIER, header(4, 4, 6))
+    assert report.totals is not None
+    assert report.totals.params == 6 * 10 + 10
+    assert report.totals.non_trainable_params == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "column", "says"),
+    [
+        # neither one number nor one per channel (the input has 3): at the statement
+        ("normalize mean=1,2 variance=1", "normalize-mismatch", 1, "mean= gives 2 numbers for 3"),
+        ("normalize mean=1 variance=1,2,3,4", "normalize-mismatch", 1, "variance= gives 4"),
+        # Keras takes both or neither
+        ("normalize mean=1,2,3", "invalid-value", 1, "variance= is missing"),
+        ("normalize variance=1", "invalid-value", 1, "mean= is missing"),
+        # at the negative number itself
+        ("normalize mean=0 variance=1,-2,3", "invalid-value", 29, "a variance must be >= 0"),
+        ("normalize mean variance=1", "invalid-value", 11, "mean takes numbers"),
+        ("normalize eps=1", "unknown-option", 11, "unknown option 'eps' for normalize"),
+    ],
+)
+def test_normalize_constants_that_cannot_build_are_named_where_written(
+    line: str, code: str, column: int, says: str
+) -> None:
+    found = only_diagnostic(spec(line + "\n" + CLASSIFIER))
+    assert (found.code, found.line, found.column) == (code, 4, column)
+    assert says in found.message
 
 
 def test_layernorm_keeps_keras_epsilon_unless_told() -> None:
