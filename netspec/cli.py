@@ -608,7 +608,7 @@ def sweep(
     Counts the valid ones and the rejected ones by reason (an error's code, `collapse`, a
     budget), lists the valid ones by multiply-adds and the Pareto front of parameters
     against multiply-adds. Exits 1 when the spec or its space has errors or none is valid.
-    With --train or --tuner, trains the valid ones (needs TensorFlow: netspec[cpu]).
+    With --train or --tuner, trains the valid ones (needs TensorFlow: netspec's cpu or gpu extra).
     """
     from netspec.diagnostics import NetspecError
     from netspec.sweep import sweep as sweep_space
