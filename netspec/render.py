@@ -406,4 +406,3 @@ def runs_table(runs: list[Run]) -> Table:
             style="" if run.status == "finished" else "yellow",
         )
     return table
-
