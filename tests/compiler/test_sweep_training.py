@@ -213,8 +213,9 @@ def test_a_killed_sweep_run_again_keeps_the_finished_run_and_resumes_the_interru
         ]  # fmt: skip
         return started[0] if started else None
 
+    # Four epochs: the kill must fall between the second run's first checkpoint and its end.
     process = subprocess.Popen(
-        sweep_command(spec, runs, epochs=2),
+        sweep_command(spec, runs, epochs=4),
         cwd=REPO,
         env=ENV,
         stdout=subprocess.PIPE,
@@ -233,7 +234,7 @@ def test_a_killed_sweep_run_again_keeps_the_finished_run_and_resumes_the_interru
     interrupted = read_metrics(second)
     assert interrupted is not None
 
-    done = sweep_to_the_end(spec, runs, epochs=2)
+    done = sweep_to_the_end(spec, runs, epochs=4)
     flat = re.sub(r"\s+", " ", done.stdout)
     assert f"in {first}: trained already" in flat
     assert f"in {second}: resuming" in flat
@@ -243,7 +244,7 @@ def test_a_killed_sweep_run_again_keeps_the_finished_run_and_resumes_the_interru
         assert read_run(runs / name).status == "finished", name
         assert read_run_record(runs / name).configuration == values
     resumed = read_metrics(second)
-    assert resumed is not None and len(resumed.history) == 2
+    assert resumed is not None and len(resumed.history) == 4
     # The epoch checkpointed before the kill is kept, not trained again.
     assert resumed.history[0] == interrupted.history[0]
 
