@@ -1,11 +1,13 @@
-"""Where a run directory goes, and its checkpoints saved whole or not at all. Its records
-are netspec.records'."""
+"""Where a run directory goes, and its checkpoints and final model saved whole or not at
+all. Its records are netspec.records'."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 
@@ -35,3 +37,16 @@ def save_checkpoint(manager: tf.train.CheckpointManager, number: tf.Variable) ->
             f"the checkpoint could not be saved in {manager.directory} ({reason}); "
             + (f"{previous} is intact" if previous else "no earlier checkpoint exists")
         ) from None
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """The whole model file or none: Keras writes the archive in place, and a kill midway
+    would leave a truncated model.keras that `netspec runs` and a rerun sweep take for a
+    finished run. The temporary name ends in `.keras`, which Keras requires."""
+    temporary = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -32,7 +32,7 @@ from compiler.hardware import cpu_peak, matmul_flops, training_flops_per_image
 from compiler.loop import Steps, make_steps
 from compiler.optim import learning_rate
 from compiler.precise_bn import DEFAULT_BATCHES, make_recompute
-from compiler.run_dir import CheckpointNotSaved, save_checkpoint
+from compiler.run_dir import CheckpointNotSaved, save_checkpoint, save_model
 from compiler.run_record import run_record
 from compiler.session import CheckedSpec, RunOptions, Session, dataset_errors, fail, prepare
 from netspec.analysis.report import Totals
@@ -157,7 +157,7 @@ def _fit(session: Session) -> RunResult:
                 return _result(session, stopped=True)
             _end_epoch(session, loop)
     if session.chief:
-        session.models.inference.save(session.run_dir / MODEL_FILE)
+        save_model(session.models.inference, session.run_dir / MODEL_FILE)
     else:
         shutil.rmtree(session.manager.directory, ignore_errors=True)
     return _result(session)

@@ -1,4 +1,4 @@
-"""`netspec check` needs neither TensorFlow nor Keras, and never imports them.
+"""`netspec check` and `sweep` need neither TensorFlow nor Keras, and never import them.
 
 Each test runs a fresh interpreter, so nothing this test process imported can leak in.
 """
@@ -125,3 +125,40 @@ def test_the_launcher_collects_garbage_while_a_command_runs() -> None:
     result = run(script)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"during": [True], "after": True}
+
+
+SPACE = REPO / "examples" / "fashion_mnist_space.ns"
+
+
+def test_sweep_leaves_tensorflow_keras_and_the_backend_unimported() -> None:
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from netspec.launch import main
+        try:
+            main()
+        except SystemExit as done:
+            code = done.code
+        loaded = sorted(
+            {m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "compiler"}
+        )
+        print(json.dumps({"exit": code, "loaded": loaded}))
+        """
+    )
+    result = run(script, "sweep", SPACE.relative_to(REPO))
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {"exit": 0, "loaded": []}
+
+
+def test_sweep_train_without_tensorflow_says_how_to_install_it(tmp_path: Path) -> None:
+    # The compiler ships with netspec, so its trainer is registered even without TensorFlow.
+    script = BLOCKER + "from netspec.launch import main\nmain()\n"
+    checked = run(script, "sweep", SPACE.relative_to(REPO))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "3 valid, 3 rejected" in checked.stdout
+    result = run(script, "sweep", SPACE.relative_to(REPO), "--train", "--runs", tmp_path / "runs")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "pip install 'netspec[cpu]'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()

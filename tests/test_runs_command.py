@@ -12,12 +12,14 @@ from netspec.api import check_file, compile_file
 from netspec.cli import app
 from netspec.plots import plot_runs
 from netspec.records import (
+    RUN_FILE,
     SPEC_FILE,
     Environment,
     EpochRecord,
     Metrics,
     Preprocessing,
     RunRecord,
+    read_run_record,
     write_metrics,
     write_record,
 )
@@ -176,3 +178,37 @@ def test_the_plot_has_one_curve_per_run_with_epochs(tmp_path: Path) -> None:
 
 def test_no_run_directory_is_an_error(tmp_path: Path) -> None:
     assert CliRunner().invoke(app, ["runs", str(tmp_path)]).exit_code == 1
+
+
+def table_cells(output: str) -> list[dict[str, str]]:
+    """Each row of the printed runs table, by column name."""
+    lines = output.splitlines()
+    header = next(line for line in lines if line.startswith("┃") and " run " in line)
+    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def test_a_sweeps_run_shows_its_configuration_and_plain_runs_no_such_column(
+    tmp_path: Path,
+) -> None:
+    done, *_ = three_runs(tmp_path / "runs")
+    plain = CliRunner().invoke(app, ["runs", str(tmp_path / "runs")])
+    assert plain.exit_code == 0, plain.output
+    assert "configuration" not in plain.output
+    record = read_run_record(done)
+    write_record(done / RUN_FILE, record.model_copy(update={"configuration": {"w": 16, "p": 2}}))
+    swept = CliRunner().invoke(app, ["runs", str(tmp_path / "runs")])
+    assert swept.exit_code == 0, swept.output
+    rows = {row["run"]: row for row in table_cells(swept.output)}
+    assert rows["done"]["configuration"] == "w=16 p=2"
+    assert rows["killed"]["configuration"] == rows["never"]["configuration"] == ""
+    # The columns after it still hold their own values.
+    assert (rows["done"]["input"], rows["done"]["params"]) == ("28x28x1", "47,234")
+    assert rows["done"]["status"] == "finished"
+    listed = json.loads(CliRunner().invoke(app, ["runs", str(tmp_path / "runs"), "--json"]).stdout)
+    assert {Path(r["directory"]).name: r["configuration"] for r in listed} == {
+        "done": {"w": 16, "p": 2},
+        "killed": None,
+        "never": None,
+    }
