@@ -10,7 +10,6 @@ Exit codes: 0 success (warnings allowed), 1 a spec has errors (or warnings, not 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from enum import Enum
@@ -44,13 +43,17 @@ SWEEP_TRAINING = "Training the valid configurations"
 _SIZE = re.compile(r"^(\d+)(?:x(\d+)(?:x(\d+))?)?$")
 
 
-def console(*, stderr: bool = False) -> Console:
-    # Wide enough for the layer table when output is piped (CI logs, files), unless COLUMNS
-    # says otherwise (rich reads it). No emoji codes: `:name:` in a spec or a path is text
-    # (and rich's emoji table takes 2 ms to load).
+def console(*, stderr: bool = False, piped_width: int = 132) -> Console:
+    # Wide enough for the layer table when output is piped (CI logs, files). No emoji codes:
+    # `:name:` in a spec or a path is text (and rich's emoji table takes 2 ms to load).
     stream = sys.stderr if stderr else sys.stdout
-    sized = stream.isatty() or "COLUMNS" in os.environ
-    return Console(width=None if sized else 132, stderr=stderr, highlight=False, emoji=False)
+    return Console(
+        width=None if stream.isatty() else piped_width, stderr=stderr, highlight=False, emoji=False
+    )
+
+
+# The runs table's columns, wider than the layer table's, none cut when piped.
+RUNS_WIDTH = 200
 
 
 def parse_input_sizes(value: str | None) -> list[api.InputSize]:
@@ -668,7 +671,7 @@ def _train_sweep(request: SweepTraining) -> int:
             markup=False,
         )
         return 1
-    return trainer(request, console())
+    return trainer(request, console(piped_width=RUNS_WIDTH))
 
 
 @app.command(cls=Command)
@@ -697,10 +700,7 @@ def runs(
     if as_json:
         print(json.dumps([run.model_dump() for run in found], indent=2))
     else:
-        # Thirteen columns: wider than the layer table when piped, so none is cut.
-        Console(width=None if sys.stdout.isatty() else 200, highlight=False).print(
-            runs_table(found)
-        )
+        console(piped_width=RUNS_WIDTH).print(runs_table(found))
     if plot is not None:
         from netspec.plots import plot_runs
 
