@@ -86,6 +86,18 @@ def train_configuration(
     return Outcome(result.run_dir, result.val_accuracy, result.stopped)
 
 
+def _fewer(run_dir: Path, request: SweepTraining) -> str:
+    """What a finished run lacks against a larger --epochs: it is kept as it is, since more
+    epochs on top of a finished schedule are not the run --epochs asks for."""
+    completed = read_run(run_dir).epochs_completed
+    if request.epochs is None or completed >= request.epochs:
+        return ""
+    return (
+        f" ({completed} epoch(s), not the {request.epochs} asked: remove the directory to "
+        "train it again)"
+    )
+
+
 def train_sweep(request: SweepTraining, console: Console) -> int:
     """Every valid configuration, one after another; the exit code of `netspec sweep`."""
     if request.tuner is not None:
@@ -104,7 +116,7 @@ def train_sweep(request: SweepTraining, console: Console) -> int:
         state = run_state(run_dir)
         heading = f"configuration {number} of {count}: {values_text(values)} in {run_dir}"
         if state == "finished":
-            console.print(f"{heading}: trained already", highlight=False)
+            console.print(f"{heading}: trained already{_fewer(run_dir, request)}", highlight=False)
             continue
         console.print(heading + (": resuming" if state == "interrupted" else ""), highlight=False)
         try:

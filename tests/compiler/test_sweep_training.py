@@ -354,6 +354,8 @@ def test_the_sweep_skips_the_finished_resumes_the_interrupted_and_starts_the_new
     assert "conv 3x3 12 bn relu" in text12 and "conv 3x3 8 " not in text12
     printed = console.export_text()
     assert f"w=4 p=2 in {runs / 'tiny_space_w4_p2'}: trained already" in printed
+    # Finished with 1 epoch, asked for 2: kept, and said so.
+    assert "trained already (1 epoch(s), not the 2 asked" in printed
     assert f"w=8 p=2 in {runs / 'tiny_space_w8_p2'}: resuming" in printed
 
 
