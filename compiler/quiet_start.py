@@ -13,9 +13,34 @@ import sys
 
 
 def import_tensorflow(verbose: bool) -> None:
-    """Import TensorFlow and Keras now, quietly unless `verbose`."""
-    if verbose or "tensorflow" in sys.modules:
+    """Import TensorFlow and Keras now, quietly unless `verbose`; where they do not import
+    (netspec installed without its `cpu` or `gpu` extra), say how to install them and exit 1
+    rather than end in a traceback."""
+    if "tensorflow" in sys.modules:
         return
+    try:
+        if verbose:
+            _import()
+        else:
+            _import_quietly()
+    except ImportError as exc:
+        from netspec.cli import INSTALL_BACKEND, console
+
+        console(stderr=True).print(
+            f"error: this command needs TensorFlow and Keras, which do not import ({exc}): "
+            f"{INSTALL_BACKEND}",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(1) from None
+
+
+def _import() -> None:
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
+
+def _import_quietly() -> None:
     # C++ INFO and WARNING lines after start-up (errors still show).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
@@ -24,8 +49,7 @@ def import_tensorflow(verbose: bool) -> None:
     os.dup2(null, 2)
     os.close(null)
     try:
-        import keras  # noqa: F401
-        import tensorflow  # noqa: F401
+        _import()
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -40,6 +40,8 @@ def netspec() -> None:
 
 
 SWEEP_TRAINING = "Training the valid configurations"
+# What the backend's commands need beyond the front end.
+INSTALL_BACKEND = "pip install 'netspec[cpu]' (or [gpu])"
 _SIZE = re.compile(r"^(\d+)(?:x(\d+)(?:x(\d+))?)?$")
 
 
@@ -667,8 +669,9 @@ def _train_sweep(request: SweepTraining) -> int:
     trainer = find_trainer()
     if trainer is None:
         console(stderr=True).print(
-            "error: training needs TensorFlow: pip install 'netspec[cpu]' (or [gpu])",
+            f"error: training needs the netspec backend: {INSTALL_BACKEND}",
             markup=False,
+            soft_wrap=True,
         )
         return 1
     return trainer(request, console(piped_width=RUNS_WIDTH))

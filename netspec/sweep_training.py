@@ -41,23 +41,10 @@ Trainer = Callable[[SweepTraining, "Console"], int]
 
 
 def find_trainer() -> Trainer | None:
-    """The installed backend's trainer, or None when no backend is installed. The compiler
-    ships with netspec and registers its trainer even without the `cpu`/`gpu` extras, so
-    None also when TensorFlow, which it needs, is not installed (found, not imported)."""
+    """The installed backend's trainer, or None when no backend is installed."""
     from importlib.metadata import entry_points
 
-    if not _installed("tensorflow"):
-        return None
     for entry_point in entry_points(group=TRAINERS):
         trainer: Trainer = entry_point.load()
         return trainer
     return None
-
-
-def _installed(module: str) -> bool:
-    from importlib.util import find_spec
-
-    try:
-        return find_spec(module) is not None
-    except ImportError:  # an import hook that refuses it
-        return False

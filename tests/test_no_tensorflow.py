@@ -162,3 +162,16 @@ def test_sweep_train_without_tensorflow_says_how_to_install_it(tmp_path: Path) -
     assert "pip install 'netspec[cpu]'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_backend_commands_without_tensorflow_say_how_to_install_it(tmp_path: Path) -> None:
+    # Mounted with netspec whatever its extras: without TensorFlow, a hint, not a traceback.
+    script = BLOCKER + "from netspec.launch import main\nmain()\n"
+    spec = GOOGLENET.relative_to(REPO)
+    for args in (("build", spec, "-o", tmp_path / "m.keras"), ("train", spec, "--verbose")):
+        result = run(script, *args)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "needs TensorFlow and Keras" in result.stderr
+        assert "pip install 'netspec[cpu]'" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "m.keras").exists()
