@@ -32,11 +32,12 @@ from compiler.sweep_training import (
     STOPPED_BY_SIGTERM,
     configuration_text,
     run_name,
+    run_state,
     train_configuration,
 )
 from netspec.api import NetspecError
 from netspec.render import print_diagnostics, runs_table
-from netspec.runs import read_runs
+from netspec.runs import read_run, read_runs
 from netspec.sweep_training import SweepTraining
 
 Values = dict[str, int | float]
@@ -152,6 +153,11 @@ class RunTrials(kt.engine.base_tuner.BaseTuner):  # type: ignore[misc]
         epochs = hyperparameters.values.get("tuner/epochs")
         run_dir = self.request.runs / f"{run_name(self.request, values)}-trial{trial.trial_id}"
         self.run_dirs.append(run_dir)
+        # Reloaded, Keras Tuner retries each trial its state left ongoing, finished or not:
+        # the chief saves that state in end_trial before it drops the trial from the ongoing.
+        if run_state(run_dir) == "finished":
+            self.console.print(f"trial {trial.trial_id}: {run_dir} trained already")
+            return {OBJECTIVE: read_run(run_dir).last_accuracy}
         try:
             outcome = train_configuration(self.request, values, run_dir, self.console, epochs)
         except (TrainingError, NetspecError) as exc:
