@@ -3,8 +3,9 @@
 Each search name becomes a Choice of the values the valid configurations use, and the
 oracle is narrowed so that every trial it starts is a valid configuration: a random draw
 (random search, Hyperband, Bayesian optimization's first points) comes from the valid
-ones not tried yet, and a Bayesian proposal outside them becomes the nearest untried valid
-one. No trial is spent on a network the static sweep rejected.
+ones not tried yet, and a Bayesian proposal outside them, or tried already, becomes the
+nearest untried valid one. No trial is spent on a network the static sweep rejected, nor
+(Hyperband's rounds that train a trial further aside) on one tried already.
 
 A trial is an ordinary run (compiler.sweep_training.train_configuration) in
 `<runs>/<name>-trial<id>`, its configuration in its run record, so `netspec runs` compares
@@ -31,11 +32,12 @@ from compiler.sweep_training import (
     STOPPED_BY_SIGTERM,
     configuration_text,
     run_name,
+    run_state,
     train_configuration,
 )
 from netspec.api import NetspecError
 from netspec.render import print_diagnostics, runs_table
-from netspec.runs import read_runs
+from netspec.runs import read_run, read_runs
 from netspec.sweep_training import SweepTraining
 
 Values = dict[str, int | float]
@@ -91,8 +93,13 @@ def narrowed(base: type[kt.Oracle], valid: tuple[Values, ...]) -> type[kt.Oracle
             if proposal.get("status") != "RUNNING" or not values:
                 return proposal
             configuration = {name: values[name] for name in names}
-            if configuration in valid:
-                return proposal
+            # The valid configuration's own values: a float Choice writes 0 as 0.0, and the
+            # tried ones are known by their values' text.
+            known = next((dict(v) for v in valid if v == configuration), None)
+            # Bayesian optimization proposes its best so far again and again; a Hyperband
+            # round continuing a trial is no repeat (its tuner/trial_id is in the values).
+            if known is not None and not self._duplicate({**values, **known}):
+                return {**proposal, "values": {**values, **known}}
             untried = self._untried()
             if not untried:
                 return {"status": "STOPPED", "values": None}
@@ -146,6 +153,11 @@ class RunTrials(kt.engine.base_tuner.BaseTuner):  # type: ignore[misc]
         epochs = hyperparameters.values.get("tuner/epochs")
         run_dir = self.request.runs / f"{run_name(self.request, values)}-trial{trial.trial_id}"
         self.run_dirs.append(run_dir)
+        # Reloaded, Keras Tuner retries each trial its state left ongoing, finished or not:
+        # the chief saves that state in end_trial before it drops the trial from the ongoing.
+        if run_state(run_dir) == "finished":
+            self.console.print(f"trial {trial.trial_id}: {run_dir} trained already")
+            return {OBJECTIVE: read_run(run_dir).last_accuracy}
         try:
             outcome = train_configuration(self.request, values, run_dir, self.console, epochs)
         except (TrainingError, NetspecError) as exc:
