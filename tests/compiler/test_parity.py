@@ -12,9 +12,25 @@ from compiler.build import build_layer, build_models
 from netspec.analysis.report import Report
 from netspec.api import check_file, check_text, compile_file, compile_text
 from netspec.ir import Layer, Network, keras_name
+from tests.conftest import ROOT, SHIPPED_SPECS
 from tests.helpers import EVERY_KIND, SMALL_HEADER
 
 pytestmark = pytest.mark.keras
+
+# Keras builds a network of this many layers in 2 s or more on 2 cores: those specs'
+# parity is `slow`, left to CI, so the fast loop stays under a minute.
+MANY_LAYERS = 300
+
+
+def shipped_specs_by_build_cost() -> list[object]:
+    return [
+        pytest.param(
+            spec,
+            id=str(spec.relative_to(ROOT / "specs")),
+            marks=[pytest.mark.slow] if len(check_file(spec).layers) > MANY_LAYERS else [],
+        )
+        for spec in SHIPPED_SPECS
+    ]
 
 
 def test_every_ir_layer_kind_has_a_keras_builder() -> None:
@@ -46,6 +62,7 @@ def assert_keras_agrees(report: Report, network: Network) -> None:
         keras.backend.clear_session()
 
 
+@pytest.mark.parametrize("shipped_spec", shipped_specs_by_build_cost())
 def test_keras_agrees_with_check_on_every_shipped_spec(shipped_spec: Path) -> None:
     assert_keras_agrees(check_file(shipped_spec), compile_file(shipped_spec))
 
