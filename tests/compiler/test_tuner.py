@@ -5,6 +5,7 @@ workers, and continues after a kill without retraining what finished."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -15,7 +16,10 @@ from typing import Any
 
 import keras_tuner as kt
 import pytest
+from rich.console import Console
 
+from compiler import tuner as tuner_module
+from compiler.sweep_training import STOPPED_BY_SIGTERM, Outcome
 from compiler.tuner import OBJECTIVE, make_oracle, narrowed, search_space
 from netspec.records import read_run_record
 from netspec.runs import read_run
@@ -381,3 +385,29 @@ def test_a_search_killed_after_a_trial_continues_without_retraining_it(tmp_path:
     assert runs[run] == finished[run]
     assert fingerprints(tmp_path / "runs")[run] == before
     assert run not in flat(output)
+
+
+def test_a_trial_stopped_by_sigterm_stops_the_search_to_continue_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[Path] = []
+
+    def stopped(request: SweepTraining, values: Values, run_dir: Path, *_: Any) -> Outcome:
+        started.append(run_dir)
+        return Outcome(run_dir, 0.0, stopped=True)
+
+    monkeypatch.setattr(tuner_module, "train_configuration", stopped)
+    request = SweepTraining(
+        text=TINY_SPACE,
+        file=str(tmp_path / "tiny_space.ns"),
+        configurations=TINY_VALID,
+        runs=tmp_path / "runs",
+        tuner="random",
+        seed=0,
+    )
+    assert tuner_module.tune(request, Console(quiet=True)) == STOPPED_BY_SIGTERM
+    # One trial started, and the search stopped with it rather than going on to the next.
+    assert len(started) == 1
+    # Its trial is left ongoing in the oracle's state: the same command run again resumes it.
+    state = json.loads((tmp_path / "runs" / "tiny_space-random" / "oracle.json").read_text())
+    assert state["ongoing_trials"] == {"tuner0": "0"}
