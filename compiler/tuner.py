@@ -9,7 +9,8 @@ nearest untried valid one. No trial is spent on a network the static sweep rejec
 
 A trial is an ordinary run (compiler.sweep_training.train_configuration) in
 `<runs>/<name>-trial<id>`, its configuration in its run record, so `netspec runs` compares
-trials as it compares a sweep. The oracle keeps its state in `<runs>/<spec>-<tuner>/`:
+trials as it compares a sweep. A Hyperband round that trains a trial further starts from a
+copy of that trial's run and resumes it for the round's epochs. The oracle keeps its state in `<runs>/<spec>-<tuner>/`:
 run again, the search continues where a kill stopped it, the interrupted trial resumed
 from its checkpoint.
 
@@ -22,6 +23,7 @@ given.
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from compiler.sweep_training import (
     train_configuration,
 )
 from netspec.api import NetspecError
+from netspec.records import MODEL_FILE
 from netspec.render import print_diagnostics, runs_table
 from netspec.runs import read_run, read_runs
 from netspec.sweep_training import SweepTraining
@@ -130,6 +133,23 @@ def make_oracle(request: SweepTraining, max_epochs: int) -> kt.Oracle:
     return oracle_class(max_trials=request.max_trials or len(valid), **common)
 
 
+def trial_dir(request: SweepTraining, values: Values, trial_id: str) -> Path:
+    """`runs/fashion_mnist_space_w24_p2-trial1`: a trial's run, named by its values."""
+    return request.runs / f"{run_name(request, values)}-trial{trial_id}"
+
+
+def continue_run(past: Path, run_dir: Path) -> None:
+    """A Hyperband round that trains a trial further starts where that trial's run ended,
+    as Keras Tuner's own tuners continue the earlier weights: the run copied whole or not at
+    all, without its model, so that it resumes from its last checkpoint for more epochs."""
+    if run_dir.exists() or run_state(past) != "finished":
+        return
+    partial = run_dir.with_name(f".{run_dir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(past, partial, ignore=shutil.ignore_patterns(MODEL_FILE))
+    partial.rename(run_dir)
+
+
 class RunTrials(kt.engine.base_tuner.BaseTuner):  # type: ignore[misc]
     """Each trial trained as an ordinary run of its configuration."""
 
@@ -151,13 +171,16 @@ class RunTrials(kt.engine.base_tuner.BaseTuner):  # type: ignore[misc]
         values = {name: hyperparameters.get(name) for name in self.request.configurations[0]}
         # Hyperband's rounds give a trial its epochs; the others train the run's own.
         epochs = hyperparameters.values.get("tuner/epochs")
-        run_dir = self.request.runs / f"{run_name(self.request, values)}-trial{trial.trial_id}"
+        run_dir = trial_dir(self.request, values, trial.trial_id)
         self.run_dirs.append(run_dir)
         # Reloaded, Keras Tuner retries each trial its state left ongoing, finished or not:
         # the chief saves that state in end_trial before it drops the trial from the ongoing.
         if run_state(run_dir) == "finished":
             self.console.print(f"trial {trial.trial_id}: {run_dir} trained already")
             return {OBJECTIVE: read_run(run_dir).last_accuracy}
+        past = hyperparameters.values.get("tuner/trial_id")
+        if past is not None:
+            continue_run(trial_dir(self.request, values, past), run_dir)
         try:
             outcome = train_configuration(self.request, values, run_dir, self.console, epochs)
         except (TrainingError, NetspecError) as exc:

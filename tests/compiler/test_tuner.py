@@ -19,14 +19,15 @@ import pytest
 from rich.console import Console
 
 from compiler import tuner as tuner_module
-from compiler.sweep_training import STOPPED_BY_SIGTERM, Outcome
+from compiler.sweep_training import STOPPED_BY_SIGTERM, Outcome, run_state
 from compiler.tuner import OBJECTIVE, make_oracle, narrowed, search_space
-from netspec.records import read_run_record
+from netspec.records import MODEL_FILE, read_metrics, read_run_record
 from netspec.runs import read_run
 from netspec.sweep_training import SweepTraining, Tuner
 from tests.compiler.test_training import needs_fashion
 from tests.compiler.workers import free_ports
 from tests.helpers import flat
+from tests.test_runs_command import FASHION, make_run
 
 pytestmark = pytest.mark.keras
 
@@ -411,3 +412,57 @@ def test_a_trial_stopped_by_sigterm_stops_the_search_to_continue_later(
     # Its trial is left ongoing in the oracle's state: the same command run again resumes it.
     state = json.loads((tmp_path / "runs" / "tiny_space-random" / "oracle.json").read_text())
     assert state["ongoing_trials"] == {"tuner0": "0"}
+
+
+def test_a_hyperband_round_continues_the_run_of_the_trial_it_trains_further(
+    tmp_path: Path,
+) -> None:
+    past = make_run(tmp_path, "space_w16-trial0000", FASHION, [0.6], planned=1, finished=True)
+    (past / "checkpoints").mkdir()
+    (past / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-1"\n')
+    further = tmp_path / "space_w16-trial0004"
+    tuner_module.continue_run(past, further)
+    # The records and the checkpoint, not the model: the copy resumes for more epochs.
+    assert sorted(p.name for p in further.iterdir()) == sorted(
+        p.name for p in past.iterdir() if p.name != MODEL_FILE
+    )
+    assert read_metrics(further) == read_metrics(past)
+    assert run_state(further) == "interrupted" and run_state(past) == "finished"
+    # Started already (a rerun after a kill): what it holds is kept.
+    (further / "metrics.json").write_text("{}")
+    tuner_module.continue_run(past, further)
+    assert (further / "metrics.json").read_text() == "{}"
+    # A past run that did not finish is not continued: the round trains from the start.
+    unfinished = make_run(
+        tmp_path, "space_w32-trial0001", FASHION, [0.5], planned=2, finished=False
+    )
+    tuner_module.continue_run(unfinished, tmp_path / "space_w32-trial0005")
+    assert not (tmp_path / "space_w32-trial0005").exists()
+
+
+@needs_fashion
+@pytest.mark.slow
+def test_hyperband_trains_a_trial_further_from_where_its_run_ended(tmp_path: Path) -> None:
+    command = tiny_sweep(tmp_path)
+    command[command.index("random")] = "hyperband"
+    sweep([*command, "--epochs", "3"])
+    runs = tmp_path / "runs"
+    continued = [
+        run_dir
+        for run_dir in sorted(runs.glob("*-trial*"))
+        if (metrics := read_metrics(run_dir)) is not None and len(metrics.history) > 1
+    ]
+    assert continued, sorted(p.name for p in runs.iterdir())
+    for run_dir in continued:
+        later = read_metrics(run_dir)
+        # The one-epoch trial it continues: same configuration, its epoch kept, not retrained.
+        earlier = [
+            past
+            for past in runs.glob("*-trial*")
+            if past != run_dir
+            and read_run_record(past).configuration == read_run_record(run_dir).configuration
+            and (metrics := read_metrics(past)) is not None
+            and metrics.history[0] == later.history[0]
+        ]
+        assert earlier, run_dir.name
+        assert later.optimizer_steps == 5 * len(later.history)
