@@ -10,9 +10,9 @@ nearest untried valid one. No trial is spent on a network the static sweep rejec
 A trial is an ordinary run (compiler.sweep_training.train_configuration) in
 `<runs>/<name>-trial<id>`, its configuration in its run record, so `netspec runs` compares
 trials as it compares a sweep. A Hyperband round that trains a trial further starts from a
-copy of that trial's run and resumes it for the round's epochs. The oracle keeps its state in `<runs>/<spec>-<tuner>/`:
-run again, the search continues where a kill stopped it, the interrupted trial resumed
-from its checkpoint.
+copy of that trial's run and resumes it for the round's epochs. The oracle keeps its state
+in `<runs>/<spec>-<tuner>/`: run again, the search continues where a kill stopped it, the
+interrupted trial resumed from its checkpoint.
 
 Beyond one machine, Keras Tuner's own distributed mode: the process started with
 KERASTUNER_TUNER_ID=chief serves the oracle at KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT,
