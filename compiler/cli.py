@@ -480,13 +480,14 @@ def evaluate(
 
     from compiler.evaluate import evaluate as evaluate_model
     from compiler.evaluate import plot_confusion
+    from netspec.records import EVALUATION_FILE, write_record
 
     out = console()
     trained = _load_or_exit(run, out)
     batches = _test_batches_or_exit(trained, dataset, data_dir, out)
     with out.status("evaluating on the test split"):
         result = evaluate_model(trained.model, batches, trained.classes)
-    result.save(trained.run_dir / "evaluation.json")
+    write_record(trained.run_dir / EVALUATION_FILE, result)
     out.print(
         f"{result.images:,} test images: top-1 {result.top1:.4f}  top-5 {result.top5:.4f}  "
         f"loss {result.loss:.4f}"
@@ -497,7 +498,7 @@ def evaluate(
     ):
         table.add_row(name, *map(str, row), f"{accuracy:.3f}")
     out.print(table)
-    out.print(f"written to {trained.run_dir / 'evaluation.json'}")
+    out.print(f"written to {trained.run_dir / EVALUATION_FILE}")
     if plot is not None:
         plot_confusion(result, plot)
         out.print(f"confusion matrix drawn in {plot}")

@@ -3,30 +3,14 @@ per-class accuracy and the confusion matrix (written to the run's `evaluation.js
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from netspec.records import write_atomically
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    images: int
-    loss: float
-    top1: float
-    top5: float
-    classes: list[str]
-    per_class_accuracy: list[float]
-    confusion: list[list[int]]  # rows: true class, columns: predicted class
-
-    def save(self, path: Path) -> None:
-        write_atomically(path, json.dumps(asdict(self), indent=2))
+from netspec.records import Evaluation
 
 
 def evaluate(model: keras.Model, batches: tf.data.Dataset, classes: Sequence[str]) -> Evaluation:
@@ -53,9 +37,9 @@ def evaluate(model: keras.Model, batches: tf.data.Dataset, classes: Sequence[str
         loss=loss_sum / max(images, 1),
         top1=top1_sum / max(images, 1),
         top5=top5_sum / max(images, 1),
-        classes=list(classes),
-        per_class_accuracy=[float(a) for a in per_class],
-        confusion=confusion.tolist(),
+        classes=tuple(classes),
+        per_class_accuracy=tuple(float(a) for a in per_class),
+        confusion=tuple(tuple(row) for row in confusion.tolist()),
     )
 
 

@@ -27,6 +27,7 @@ METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 SPEC_FILE = "spec.ns"
 MODEL_FILE = "model.keras"
+EVALUATION_FILE = "evaluation.json"
 # What the run directories written before these records held instead of run.json.
 BEFORE_RECORDS = "classes.json"
 
@@ -120,6 +121,19 @@ class Metrics(Record):
     optimizer_steps: int
     images_seen: int
     history: tuple[EpochRecord, ...]
+
+
+class Evaluation(Record):
+    """`netspec evaluate`'s scores of the trained model on the run's test split."""
+
+    schema_version: int = SCHEMA_VERSION
+    images: int
+    loss: float
+    top1: float
+    top5: float
+    classes: tuple[str, ...]
+    per_class_accuracy: tuple[float, ...]
+    confusion: tuple[tuple[int, ...], ...]  # rows: true class, columns: predicted class
 
 
 Model = TypeVar("Model", bound=Record)

@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from compiler.cli import app
-from netspec.records import read_run_record
+from netspec.records import EVALUATION_FILE, Evaluation, read_record, read_run_record
 from tests.compiler.test_training import metrics, needs_fashion
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow, needs_fashion]
@@ -46,18 +46,19 @@ def test_images() -> tuple[np.ndarray, np.ndarray]:
 def test_evaluate_reproduces_the_runs_own_test_accuracy(run: Path, tmp_path: Path) -> None:
     plot = tmp_path / "confusion.png"
     printed = invoke("evaluate", run, "--plot", plot)
-    evaluation = json.loads((run / "evaluation.json").read_text())
+    # A typed record: read back as the layout netspec.records defines, or an error.
+    evaluation = read_record(run / EVALUATION_FILE, Evaluation)
     recorded = metrics(run).history[-1]
     # The same images, preprocessing and batch-norm statistics as the run's last evaluation.
-    assert evaluation["images"] == recorded.val_images == 10_000
-    assert evaluation["top1"] == pytest.approx(recorded.val_accuracy, abs=1e-9)
-    assert evaluation["loss"] == pytest.approx(recorded.val_loss, rel=1e-4)
-    assert evaluation["top1"] <= evaluation["top5"] <= 1
-    confusion = np.asarray(evaluation["confusion"])
+    assert evaluation.images == recorded.val_images == 10_000
+    assert evaluation.top1 == pytest.approx(recorded.val_accuracy, abs=1e-9)
+    assert evaluation.loss == pytest.approx(recorded.val_loss, rel=1e-4)
+    assert evaluation.top1 <= evaluation.top5 <= 1
+    confusion = np.asarray(evaluation.confusion)
     assert confusion.shape == (10, 10) and confusion.sum() == 10_000
-    assert confusion.trace() / 10_000 == pytest.approx(evaluation["top1"])
-    assert len(evaluation["per_class_accuracy"]) == 10
-    assert "Ankle boot" in printed and f"top-1 {evaluation['top1']:.4f}" in printed
+    assert confusion.trace() / 10_000 == pytest.approx(evaluation.top1)
+    assert len(evaluation.per_class_accuracy) == 10
+    assert "Ankle boot" in printed and f"top-1 {evaluation.top1:.4f}" in printed
     with Image.open(plot) as drawn:
         assert drawn.format == "PNG" and min(drawn.size) > 300
 
