@@ -439,7 +439,11 @@ def _name(name: str) -> str:
 
 
 def write_spec(source: str, output: Path) -> ast.Spec:
+    """The spec of `source` written to `output`, headed by where it came from."""
     spec = import_spec(model_config(source))
+    origin = source if source.endswith(".keras") else f"keras.applications.{source}"
+    header = ast.Comment(f"# Imported from {origin} by `netspec import keras`.", AT, True)
+    spec = spec._replace(comments=(header, *spec.comments))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(print_spec(spec))
     return spec

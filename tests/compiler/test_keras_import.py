@@ -103,6 +103,8 @@ def test_a_keras_file_round_trips_with_batch_norm_folded(tmp_path: Path) -> None
 
     assert code == 0, output
     text = (tmp_path / "s.ns").read_text()
+    source = tmp_path / "small.keras"
+    assert text.startswith(f"# Imported from {source} by `netspec import keras`.\nnetwork ")
     assert "defaults:\n  conv same nobias\n" in text
     assert "conv 3x3 8 bn relu\n" in text
     assert "branch: maxpool 3x3/1 same" in text
