@@ -13,6 +13,7 @@ from typing import Any
 
 from compiler.keras_layers import AT, number
 from netspec.syntax import ast
+from netspec.syntax.module_names import module_name
 
 # A module earns its definition only where a group spans this many printed lines.
 SMALLEST_BLOCK = 2
@@ -107,10 +108,11 @@ def modules(
             groups.setdefault(_shape(blocks[index]), []).append(index)
     out = list(statements)
     definitions: list[ast.ModuleDef] = []
+    taken: set[str] = set()
     for indices in groups.values():
         if len(indices) < 2:
             continue
-        name = f"block{len(definitions) + 1}"
+        name = module_name(blocks[indices[0]], taken)
         definition, instances = _module(name, [blocks[i] for i in indices])
         definitions.append(definition)
         for index, instance in zip(indices, instances, strict=True):

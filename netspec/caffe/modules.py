@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from netspec.caffe.structure import HERE
 from netspec.syntax import ast
+from netspec.syntax.module_names import module_name
 
 # A slot of the group: a conv's width ("w") or a window's stride ("s"), and its value.
 Make = Callable[[str, int], ast.Value | None]
@@ -66,22 +67,6 @@ def _template(
     return template
 
 
-def _module_name(group: ast.BranchGroup, taken: set[str]) -> str:
-    mode = group.merge.mode if group.merge is not None else "concat"
-    identity = any(
-        len(branch.body) == 1
-        and isinstance(branch.body[0], ast.LayerStmt)
-        and branch.body[0].kind == "identity"
-        for branch in group.branches
-    )
-    base = "block" if mode == "concat" else ("identity_block" if identity else "projection_block")
-    name, number = base, 2
-    while name in taken:
-        name, number = f"{base}{number}", number + 1
-    taken.add(name)
-    return name
-
-
 def with_modules(
     statements: list[ast.Statement], names: dict[int, str]
 ) -> tuple[list[ast.ModuleDef], list[ast.Statement]]:
@@ -110,7 +95,7 @@ def with_modules(
         first = groups[0]
         assert isinstance(first, ast.BranchGroup)
         body = _abstract(first, _template(columns, params))
-        name = _module_name(first, taken)
+        name = module_name(first, taken)
         declared = [
             ast.Param(param, HERE, ast.Number(1, HERE) if kind == "s" else None)
             for (kind, _), param in params.items()

@@ -246,10 +246,10 @@ def test_blocks_alike_but_for_their_widths_become_one_module() -> None:
     text = print_spec(import_spec(model.get_config()))
 
     assert (
-        "module block1(w):\n  branch: conv 1x1 w nobn linear\n  branch: conv 3x3 w nobn linear\n"
+        "module block(w):\n  branch: conv 1x1 w nobn linear\n  branch: conv 3x3 w nobn linear\n"
     ) in text
-    assert text.count("block1 w=8\n") == 2
-    assert text.count("block1 w=16\n") == 1
+    assert text.count("\nblock w=8\n") == 2
+    assert text.count("\nblock w=16\n") == 1
     built = build_models(api.compile_text(text)).inference
     assert shapes(built) == shapes(model)
 
