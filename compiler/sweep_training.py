@@ -17,7 +17,7 @@ from rich.console import Console
 from compiler.cli import STOPPED_BY_SIGTERM
 from compiler.quiet_start import import_tensorflow
 from netspec.api import NetspecError
-from netspec.lowering.search import concrete, values_text
+from netspec.lowering.search import Values, concrete, values_text
 from netspec.records import SPEC_FILE
 from netspec.render import print_diagnostics, runs_table
 from netspec.runs import read_run, read_runs
@@ -48,19 +48,19 @@ def run_state(run_dir: Path) -> State:
     return "interrupted" if (run_dir / "checkpoints" / "checkpoint").is_file() else "new"
 
 
-def run_name(request: SweepTraining, values: dict[str, int | float]) -> str:
+def run_name(request: SweepTraining, values: Values) -> str:
     """`cifar_ablation_s1_p2`: a configuration's run, named as `sweep -o` names its spec."""
     return file_name(Path(request.file).stem, values)
 
 
-def configuration_text(request: SweepTraining, values: dict[str, int | float]) -> str:
+def configuration_text(request: SweepTraining, values: Values) -> str:
     """The concrete spec of one configuration, through the printer (comments kept)."""
     return print_spec(concrete(parse(request.text, request.file), values))
 
 
 def train_configuration(
     request: SweepTraining,
-    values: dict[str, int | float],
+    values: Values,
     run_dir: Path,
     console: Console,
     epochs: int | None = None,
@@ -100,12 +100,11 @@ def _fewer(run_dir: Path, request: SweepTraining) -> str:
 
 def train_sweep(request: SweepTraining, console: Console) -> int:
     """Every valid configuration, one after another; the exit code of `netspec sweep`."""
+    import_tensorflow(False)
     if request.tuner is not None:
-        import_tensorflow(False)
         from compiler.tuner import tune
 
         return tune(request, console)
-    import_tensorflow(False)
     from compiler.session import TrainingError
 
     directories = [request.runs / run_name(request, values) for values in request.configurations]

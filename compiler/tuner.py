@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import keras_tuner as kt
 from rich.console import Console
@@ -38,18 +38,19 @@ from compiler.sweep_training import (
     train_configuration,
 )
 from netspec.api import NetspecError
+from netspec.lowering.search import Values
 from netspec.records import MODEL_FILE
 from netspec.render import print_diagnostics, runs_table
 from netspec.runs import read_run, read_runs
-from netspec.sweep_training import SweepTraining
+from netspec.sweep_training import SweepTraining, Tuner
 
-Values = dict[str, int | float]
 OBJECTIVE = "val_accuracy"
 ORACLES: dict[str, type[kt.Oracle]] = {
     "random": kt.oracles.RandomSearchOracle,
     "bayesian": kt.oracles.BayesianOptimizationOracle,
     "hyperband": kt.oracles.HyperbandOracle,
 }
+assert tuple(ORACLES) == get_args(Tuner)
 
 
 class StoppedBySigterm(kt.errors.FatalError):

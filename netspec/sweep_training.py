@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from netspec.analysis.report import Frozen
+from netspec.lowering.search import Values
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,7 +27,7 @@ class SweepTraining(Frozen):
 
     text: str
     file: str
-    configurations: tuple[dict[str, int | float], ...]
+    configurations: tuple[Values, ...]
     # Where the runs go: each configuration's run directory is named by its values.
     runs: Path
     epochs: int | None = None
