@@ -640,9 +640,9 @@ def sweep(
         print(result.model_dump_json(indent=2))
     else:
         print_sweep(console(), result, limit=limit)
+    valid = [c for c in result.configurations if c.valid]
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-        valid = (c for c in result.configurations if c.valid)
         written = write_configurations(text, str(spec), valid, output)
         errors.print(f"wrote {len(written)} spec(s) to {output}", markup=False)
     if not result.valid:
@@ -651,7 +651,7 @@ def sweep(
         request = SweepTraining(
             text=text,
             file=str(spec),
-            configurations=tuple(c.values for c in result.configurations if c.valid),
+            configurations=tuple(c.values for c in valid),
             runs=runs_dir,
             epochs=epochs,
             steps_per_epoch=steps_per_epoch,

@@ -380,9 +380,9 @@ def runs_table(runs: list[Run]) -> Table:
     values of each run a sweep trained, when there are any."""
     table = Table(title="runs", title_justify="left", header_style="bold")
     configured = any(run.configuration for run in runs)
-    columns = ("run", "network", *(("configuration",) if configured else ()), "input")
-    for column in (*columns, "params", "MACs", "dataset", "epochs"):
-        table.add_column(column, justify="right" if column not in columns[:-1] else "left")
+    names = ("run", "network", *(("configuration",) if configured else ()))
+    for column in (*names, "input", "params", "MACs", "dataset", "epochs"):
+        table.add_column(column, justify="left" if column in names else "right")
     for column in ("best acc", "last acc", "wall", "img/s", "precision", "status"):
         table.add_column(column, justify="left" if column == "status" else "right")
     for run in runs:
